@@ -1,0 +1,79 @@
+package dev.llmemu.engine;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * How long one engine step takes on the emulated GPU, given what the step computes. This is the
+ * only part of vLLM that llmemu fakes: the sampled duration is the period between consecutive
+ * engine steps.
+ *
+ * <p>Implementations must be deterministic given the generator they are handed, and must not keep
+ * the batch. They are called on the engine's executive thread only.
+ */
+@FunctionalInterface
+public interface StepLatencyModel {
+
+  /** Duration of the step in nanoseconds; must be positive when the batch has tokens. */
+  long stepNanos(StepBatch batch, RandomGenerator random);
+
+  /** Every step takes {@code step}, whatever it computes: handy for tests and load benchmarks. */
+  static StepLatencyModel constant(Duration step) {
+    long nanos = positive(step, "step");
+    return new StepLatencyModel() {
+      @Override
+      public long stepNanos(StepBatch batch, RandomGenerator random) {
+        return nanos;
+      }
+
+      @Override
+      public String toString() {
+        return "constant(" + step + ")";
+      }
+    };
+  }
+
+  /**
+   * {@code base + perToken × tokens + perRequest × requests}: a first-order model of a GPU step
+   * (fixed launch cost, compute per token, attention and bookkeeping per sequence).
+   */
+  static StepLatencyModel linear(Duration base, Duration perToken, Duration perRequest) {
+    long b = positive(base, "base");
+    long t = notNegative(perToken, "perToken");
+    long r = notNegative(perRequest, "perRequest");
+    return new StepLatencyModel() {
+      @Override
+      public long stepNanos(StepBatch batch, RandomGenerator random) {
+        return b + t * batch.totalTokens() + r * batch.numRequests();
+      }
+
+      @Override
+      public String toString() {
+        return "linear(base="
+            + base
+            + ", perToken="
+            + perToken
+            + ", perRequest="
+            + perRequest
+            + ")";
+      }
+    };
+  }
+
+  private static long positive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, got " + d);
+    }
+    return d.toNanos();
+  }
+
+  private static long notNegative(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative, got " + d);
+    }
+    return d.toNanos();
+  }
+}

@@ -1,0 +1,503 @@
+package dev.llmemu.engine.internal.core;
+
+import dev.llmemu.engine.Engine;
+import dev.llmemu.engine.EngineConfig;
+import dev.llmemu.engine.EngineObserver;
+import dev.llmemu.engine.FinishReason;
+import dev.llmemu.engine.OutputLengthModel;
+import dev.llmemu.engine.OutputSink;
+import dev.llmemu.engine.RequestOutput;
+import dev.llmemu.engine.RequestResult;
+import dev.llmemu.engine.RequestSpec;
+import dev.llmemu.engine.StepLatencyModel;
+import dev.llmemu.engine.StepStats;
+import dev.llmemu.engine.internal.text.SyntheticVocabulary;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The engine without a clock: vLLM's {@code EngineCore} (scheduler, KV cache, {@code
+ * update_from_output}) plus the part of the front end's output processor that the emulation needs
+ * (synthetic tokens, incremental text, stop strings, per-request outputs). Time is passed in; an
+ * executive drives it. Not thread-safe: one thread owns it.
+ */
+public final class EngineCore {
+  private static final int[] NO_TOKENS = new int[0];
+
+  private final EngineConfig config;
+  private final KvCacheManager kv;
+  private final Scheduler scheduler;
+  private final StepLatencyModel latencyModel;
+  private final OutputLengthModel outputLengthModel;
+  private final EngineObserver observer;
+  private final boolean produceText;
+  private final SyntheticVocabulary vocab = SyntheticVocabulary.get();
+  private final SplittableRandom latencyRandom;
+  private final Map<String, List<Request>> byParentId = new HashMap<>();
+  private final List<Request> deferredAborts = new ArrayList<>();
+
+  private long nextSeq;
+  private long stepIndex;
+  private long stepStart;
+  private @Nullable ScheduledBatch current;
+  private boolean statsStepOwed;
+  private long totalSteps;
+
+  public EngineCore(
+      EngineConfig config,
+      StepLatencyModel latencyModel,
+      OutputLengthModel outputLengthModel,
+      EngineObserver observer,
+      boolean produceText) {
+    this.config = config;
+    this.latencyModel = latencyModel;
+    this.outputLengthModel = outputLengthModel;
+    this.observer = observer;
+    this.produceText = produceText;
+    this.kv =
+        new KvCacheManager(
+            config.numGpuBlocks(),
+            config.blockSize(),
+            config.maxModelLen(),
+            config.enablePrefixCaching(),
+            config.seed());
+    this.scheduler = new Scheduler(config, kv);
+    this.latencyRandom = new SplittableRandom(mix(config.seed(), 0x5EED_57E9L));
+  }
+
+  public EngineConfig config() {
+    return config;
+  }
+
+  /**
+   * Validates and queues a request (its n choices), arriving at {@code arrivalNanos}. Returns the
+   * id the request is known by.
+   *
+   * @throws IllegalArgumentException with vLLM's message when the request cannot be served
+   */
+  public String addRequest(RequestSpec spec, long arrivalNanos, @Nullable OutputSink sink) {
+    return addRequest(spec, spec.requestId(), arrivalNanos, sink);
+  }
+
+  /** As {@link #addRequest(RequestSpec, long, OutputSink)}, under the given id (null: numbered). */
+  public String addRequest(
+      RequestSpec spec, @Nullable String requestId, long arrivalNanos, @Nullable OutputSink sink) {
+    Engine.validate(spec, config);
+    int prompt = spec.promptLength();
+    long seq = nextSeq++;
+    String id = requestId != null ? requestId : Long.toString(seq);
+    if (byParentId.containsKey(id)) {
+      throw new IllegalArgumentException("request id '" + id + "' is already in use");
+    }
+    int room = config.maxModelLen() - prompt;
+    int maxTokens = spec.maxTokens() == null ? room : Math.min(spec.maxTokens(), room);
+    List<Request> children = new ArrayList<>(spec.n());
+    for (int k = 0; k < spec.n(); k++) {
+      long childSeed =
+          spec.seed() != null ? mix(spec.seed(), k) : mix(config.seed(), seq * 1_000_003L + k);
+      SplittableRandom random = new SplittableRandom(childSeed);
+      int eosPosition = OutputLengthModel.NEVER;
+      if (!spec.ignoreEos()) {
+        Integer hint = spec.outputTokensHint();
+        int natural = hint != null ? hint : outputLengthModel.sampleLength(spec, random);
+        // EOS is masked until min_tokens outputs exist (vLLM's min-tokens logits processor).
+        eosPosition = Math.max(natural, Math.min(spec.minTokens(), maxTokens) + 1);
+      }
+      String childId = spec.n() == 1 ? id : k + "_" + id;
+      Request r =
+          new Request(
+              seq,
+              childId,
+              id,
+              k,
+              spec,
+              maxTokens,
+              eosPosition,
+              random,
+              arrivalNanos,
+              sink,
+              produceText);
+      children.add(r);
+    }
+    byParentId.put(id, children);
+    for (Request r : children) {
+      scheduler.addRequest(r);
+    }
+    return id;
+  }
+
+  /** True while any request is waiting or running. */
+  public boolean hasWork() {
+    return scheduler.hasWork();
+  }
+
+  /** True if an abort left gauges to refresh with an empty step (vLLM's extra stats step). */
+  public boolean statsStepOwed() {
+    return statsStepOwed;
+  }
+
+  public int numRunning() {
+    return scheduler.numRunning();
+  }
+
+  public int numWaiting() {
+    return scheduler.numWaiting();
+  }
+
+  public double kvCacheUsage() {
+    return kv.usage();
+  }
+
+  public long totalSteps() {
+    return totalSteps;
+  }
+
+  /** Number of requests (parents) not yet finished. */
+  public int activeRequests() {
+    return byParentId.size();
+  }
+
+  public BlockPool blockPool() {
+    return kv.pool();
+  }
+
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /**
+   * Aborts every choice of a request. Returns false if no such request is active (it finished, or
+   * never existed).
+   */
+  public boolean abort(String requestId, long now) {
+    List<Request> children = byParentId.get(requestId);
+    if (children == null) {
+      return false;
+    }
+    for (Request r : List.copyOf(children)) {
+      if (r.status.isFinished()) {
+        continue;
+      }
+      boolean clientStillWaiting = !r.frontendFinished;
+      scheduler.abort(r);
+      if (clientStillWaiting) {
+        r.finishReason = FinishReason.ABORT;
+        r.finishedNanos = now;
+        emit(r, NO_TOKENS, now, true);
+      }
+      released(r);
+    }
+    statsStepOwed = true;
+    return true;
+  }
+
+  /**
+   * Schedules the next step at engine time {@code now} and returns its duration in nanoseconds from
+   * the latency model, or -1 if nothing could be scheduled.
+   */
+  public long beginStep(long now) {
+    if (current != null) {
+      throw new IllegalStateException("step " + stepIndex + " is still in flight");
+    }
+    applyDeferredAborts();
+    if (!scheduler.hasWork()) {
+      return -1;
+    }
+    ScheduledBatch batch = scheduler.schedule(now);
+    for (Request victim : scheduler.preempted()) {
+      observer.onPreemption(victim.requestId);
+    }
+    if (batch.size() == 0) {
+      return -1;
+    }
+    current = batch;
+    stepStart = now;
+    long nanos = latencyModel.stepNanos(batch, latencyRandom);
+    return Math.max(1, nanos);
+  }
+
+  /** Applies the step begun by {@link #beginStep}, with its outputs stamped {@code end}. */
+  public void completeStep(long end) {
+    ScheduledBatch batch = current;
+    if (batch == null) {
+      throw new IllegalStateException("no step in flight");
+    }
+    current = null;
+    int generated = 0;
+    int firstTokenPrompt = 0;
+    boolean anyFinished = false;
+    for (int k = 0; k < batch.size; k++) {
+      Request r = batch.requests[k];
+      if (r.status != RequestStatus.RUNNING || r.numComputedTokens < r.numTokens()) {
+        continue; // partial prefill chunk: no token
+      }
+      int position = r.numOutputTokens() + 1;
+      int token;
+      String piece;
+      if (!r.ignoreEos && position >= r.eosPosition) {
+        token = SyntheticVocabulary.EOS_TOKEN_ID;
+        piece = "";
+      } else {
+        int idx = vocab.nextIndex(r.random);
+        token = vocab.id(idx);
+        piece = vocab.text(idx);
+      }
+      r.tokens.add(token);
+      kv.updateBlockHashes(r);
+      generated++;
+      RequestStatus stop = checkStop(r, token);
+      if (stop != null) {
+        scheduler.finish(r, stop);
+        anyFinished = true;
+      }
+      if (r.frontendFinished) {
+        continue; // the client already has its final output; this token is thrown away
+      }
+      r.tokenTimes.add(end);
+      if (r.tokenTimes.size() == 1) {
+        firstTokenPrompt += r.numPromptTokens;
+        observer.onFirstToken(r.requestId, end - r.arrivalNanos);
+      } else {
+        observer.onInterTokenLatency(end - r.tokenTimes.get(r.tokenTimes.size() - 2));
+      }
+      boolean finished = stop != null;
+      if (stop != null) {
+        r.finishReason =
+            stop == RequestStatus.FINISHED_STOPPED ? FinishReason.STOP : FinishReason.LENGTH;
+        if (stop == RequestStatus.FINISHED_STOPPED && token != SyntheticVocabulary.EOS_TOKEN_ID) {
+          r.stopReason = token;
+        }
+      }
+      if (r.text != null && token != SyntheticVocabulary.EOS_TOKEN_ID) {
+        int before = r.text.length();
+        r.text.append(piece);
+        if (findStopString(r, before)) {
+          finished = true;
+          if (stop == null) {
+            // vLLM's front end finishes the request now and aborts it in the engine, which
+            // keeps scheduling it until the abort arrives: one more step.
+            r.frontendFinished = true;
+            r.abortAfterStep = stepIndex + 1;
+            deferredAborts.add(r);
+          }
+        }
+      }
+      if (finished) {
+        r.finishedNanos = end;
+      }
+      emit(r, new int[] {token}, end, finished);
+      if (finished && stop != null) {
+        released(r);
+      } else if (finished) {
+        resultFor(r);
+      }
+    }
+    if (anyFinished) {
+      scheduler.compactRunning();
+    }
+    int preemptions = scheduler.preempted().size();
+    statsStepOwed = false;
+    totalSteps++;
+    observer.onStep(
+        new StepStats(
+            stepIndex,
+            stepStart,
+            end,
+            batch.totalTokens,
+            batch.size,
+            batch.numNew,
+            scheduler.numRunning(),
+            scheduler.numWaiting(),
+            kv.usage(),
+            generated,
+            firstTokenPrompt,
+            preemptions,
+            scheduler.prefixQueries(),
+            scheduler.prefixHits()));
+    stepIndex++;
+  }
+
+  /** Reports state with an empty step, as vLLM does after aborts leave the engine idle. */
+  public void emitIdleStats(long now) {
+    statsStepOwed = false;
+    observer.onStep(
+        new StepStats(
+            stepIndex,
+            now,
+            now,
+            0,
+            0,
+            0,
+            scheduler.numRunning(),
+            scheduler.numWaiting(),
+            kv.usage(),
+            0,
+            0,
+            0,
+            0,
+            0));
+  }
+
+  private void applyDeferredAborts() {
+    if (deferredAborts.isEmpty()) {
+      return;
+    }
+    for (int i = deferredAborts.size() - 1; i >= 0; i--) {
+      Request r = deferredAborts.get(i);
+      if (r.abortAfterStep < stepIndex) {
+        deferredAborts.remove(i);
+        if (!r.status.isFinished()) {
+          scheduler.abort(r);
+        }
+        forget(r);
+      }
+    }
+  }
+
+  /** check_stop, v0.13+ order: min_tokens guard, EOS, stop token ids, then length. */
+  private @Nullable RequestStatus checkStop(Request r, int token) {
+    int outputs = r.numOutputTokens();
+    if (outputs < Math.min(r.minTokens, r.maxTokens)) {
+      return null;
+    }
+    if (!r.ignoreEos && token == SyntheticVocabulary.EOS_TOKEN_ID) {
+      return RequestStatus.FINISHED_STOPPED;
+    }
+    if (r.isStopToken(token)) {
+      return RequestStatus.FINISHED_STOPPED;
+    }
+    if (r.numTokens() >= config.maxModelLen() || outputs >= r.maxTokens) {
+      return RequestStatus.FINISHED_LENGTH_CAPPED;
+    }
+    return null;
+  }
+
+  /**
+   * The front end's stop-string check on newly added text (after {@code min_tokens} outputs).
+   * Truncates the text and records the stop reason when one is found.
+   */
+  private boolean findStopString(Request r, int previousLength) {
+    List<String> stops = r.spec.stop();
+    StringBuilder text = r.text;
+    if (stops.isEmpty() || text == null || r.numOutputTokens() < r.minTokens) {
+      return false;
+    }
+    int best = -1;
+    String found = null;
+    for (String s : stops) {
+      if (s.isEmpty()) {
+        continue;
+      }
+      int from = Math.max(0, previousLength - s.length() + 1);
+      int at = text.indexOf(s, from);
+      if (at >= 0 && (best < 0 || at < best)) {
+        best = at;
+        found = s;
+      }
+    }
+    if (found == null) {
+      return false;
+    }
+    text.setLength(r.spec.includeStopStrInOutput() ? best + found.length() : best);
+    r.emittedChars = Math.min(r.emittedChars, text.length());
+    r.finishReason = FinishReason.STOP;
+    r.stopReason = found;
+    return true;
+  }
+
+  private void emit(Request r, int[] newTokens, long when, boolean finished) {
+    OutputSink sink = r.sink;
+    if (sink == null) {
+      return;
+    }
+    String newText = "";
+    StringBuilder text = r.text;
+    if (text != null) {
+      int releasable = text.length();
+      if (!finished && !r.spec.includeStopStrInOutput()) {
+        // Hold back what could still turn out to be the start of a stop string.
+        releasable -= maxStopLength(r) - 1;
+      }
+      if (releasable > r.emittedChars) {
+        newText = text.substring(r.emittedChars, releasable);
+        r.emittedChars = releasable;
+      }
+    }
+    sink.accept(
+        new RequestOutput(
+            r.requestId,
+            r.parentRequestId,
+            r.index,
+            newTokens,
+            newText,
+            r.numPromptTokens,
+            Math.max(0, r.numCachedTokens),
+            r.numOutputTokens(),
+            finished ? r.finishReason : null,
+            finished ? r.stopReason : null,
+            when));
+  }
+
+  private static int maxStopLength(Request r) {
+    int max = 1;
+    for (String s : r.spec.stop()) {
+      max = Math.max(max, s.length());
+    }
+    return max;
+  }
+
+  /** The request is done for its client and in the engine. */
+  private void released(Request r) {
+    if (!r.frontendFinished) {
+      resultFor(r);
+    }
+    forget(r);
+  }
+
+  private void resultFor(Request r) {
+    FinishReason reason = r.finishReason != null ? r.finishReason : FinishReason.ABORT;
+    observer.onRequestFinished(
+        new RequestResult(
+            r.requestId,
+            r.parentRequestId,
+            r.index,
+            r.numPromptTokens,
+            r.numOutputTokens(),
+            Math.max(0, r.numCachedTokens),
+            r.maxTokens,
+            r.numPreemptions,
+            reason,
+            r.stopReason,
+            r.arrivalNanos,
+            r.firstScheduledNanos,
+            r.finishedNanos,
+            r.tokenTimes.toArray(),
+            r.text == null ? null : r.text.toString()));
+  }
+
+  private void forget(Request r) {
+    List<Request> siblings = byParentId.get(r.parentRequestId);
+    if (siblings == null) {
+      return;
+    }
+    for (Request s : siblings) {
+      boolean done = s.status.isFinished() && !(s.frontendFinished && deferredAborts.contains(s));
+      if (!done) {
+        return;
+      }
+    }
+    byParentId.remove(r.parentRequestId);
+  }
+
+  private static long mix(long a, long b) {
+    long h = a * 0x9E3779B97F4A7C15L + b;
+    h ^= h >>> 31;
+    h *= 0xBF58476D1CE4E5B9L;
+    h ^= h >>> 29;
+    return h;
+  }
+}
