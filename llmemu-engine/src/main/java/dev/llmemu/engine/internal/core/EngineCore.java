@@ -184,6 +184,7 @@ public final class EngineCore {
       }
       boolean clientStillWaiting = !r.frontendFinished;
       scheduler.abort(r);
+      deferredAborts.remove(r);
       if (clientStillWaiting) {
         r.finishReason = FinishReason.ABORT;
         r.finishedNanos = now;
@@ -211,11 +212,16 @@ public final class EngineCore {
     for (Request victim : scheduler.preempted()) {
       observer.onPreemption(victim.requestId);
     }
-    if (batch.size() == 0) {
+    if (batch.size() == 0 && scheduler.preempted().isEmpty()) {
       return -1;
     }
     current = batch;
     stepStart = now;
+    if (batch.size() == 0) {
+      // Only preemptions happened (the request that needed blocks was itself the victim): vLLM
+      // runs no forward pass for an empty schedule, and the next step follows at once.
+      return 0;
+    }
     long nanos = latencyModel.stepNanos(batch, latencyRandom);
     return Math.max(1, nanos);
   }
@@ -255,7 +261,12 @@ public final class EngineCore {
         anyFinished = true;
       }
       if (r.frontendFinished) {
-        continue; // the client already has its final output; this token is thrown away
+        // The client already has its final output; this token is thrown away.
+        if (stop != null) {
+          deferredAborts.remove(r);
+          forget(r);
+        }
+        continue;
       }
       r.tokenTimes.add(end);
       if (r.tokenTimes.size() == 1) {
@@ -272,7 +283,12 @@ public final class EngineCore {
           r.stopReason = token;
         }
       }
-      if (r.text != null && token != SyntheticVocabulary.EOS_TOKEN_ID) {
+      // A stop token (EOS included) is not detokenized unless include_stop_str_in_output.
+      boolean stoppedOnToken = stop == RequestStatus.FINISHED_STOPPED;
+      boolean decode =
+          token != SyntheticVocabulary.EOS_TOKEN_ID
+              && (!stoppedOnToken || r.spec.includeStopStrInOutput());
+      if (r.text != null && decode) {
         int before = r.text.length();
         r.text.append(piece);
         if (findStopString(r, before)) {
@@ -342,6 +358,46 @@ public final class EngineCore {
             0));
   }
 
+  /**
+   * Checks the engine's bookkeeping between steps and describes every inconsistency found: block
+   * references that do not match what requests hold, leaked blocks, requests in the wrong queue,
+   * computed tokens without KV slots. Empty when all is well. For tests; costs a full scan.
+   */
+  public List<String> checkInvariants() {
+    List<String> problems = new ArrayList<>();
+    BlockPool pool = kv.pool();
+    long held = 0;
+    int running = 0;
+    for (List<Request> children : byParentId.values()) {
+      for (Request r : children) {
+        held += r.blocks.size();
+        if (r.status == RequestStatus.RUNNING) {
+          running++;
+          long slots = (long) r.blocks.size() * config.blockSize();
+          if (slots < r.numComputedTokens) {
+            problems.add(r + " has computed tokens beyond its " + r.blocks.size() + " blocks");
+          }
+        } else if (r.blocks.size() > 0) {
+          problems.add(r + " holds " + r.blocks.size() + " blocks while " + r.status);
+        }
+      }
+    }
+    if (running != scheduler.numRunning()) {
+      problems.add(running + " requests are RUNNING but running holds " + scheduler.numRunning());
+    }
+    if (pool.totalReferences() != held) {
+      problems.add(
+          "blocks hold " + pool.totalReferences() + " references but requests hold " + held);
+    }
+    if (pool.leakedBlocks() != 0) {
+      problems.add(pool.leakedBlocks() + " blocks are neither referenced nor free");
+    }
+    if (scheduler.numRunning() > config.maxNumSeqs()) {
+      problems.add(scheduler.numRunning() + " running exceeds max_num_seqs " + config.maxNumSeqs());
+    }
+    return problems;
+  }
+
   private void applyDeferredAborts() {
     if (deferredAborts.isEmpty()) {
       return;
@@ -352,6 +408,7 @@ public final class EngineCore {
         deferredAborts.remove(i);
         if (!r.status.isFinished()) {
           scheduler.abort(r);
+          statsStepOwed = true;
         }
         forget(r);
       }
@@ -485,8 +542,7 @@ public final class EngineCore {
       return;
     }
     for (Request s : siblings) {
-      boolean done = s.status.isFinished() && !(s.frontendFinished && deferredAborts.contains(s));
-      if (!done) {
+      if (!s.status.isFinished()) {
         return;
       }
     }

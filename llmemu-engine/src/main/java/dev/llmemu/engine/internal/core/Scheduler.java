@@ -172,12 +172,15 @@ public final class Scheduler {
   }
 
   private Request lowestPriority() {
-    // max over running by (priority, arrival); Python's max keeps the first of equals.
+    // max over running by (priority, arrival). vLLM's Python max keeps the FIRST of equals, which
+    // livelocks the n > 1 choices of one request (same priority and arrival) under KV pressure:
+    // each preempts the one closest to finishing. We take the LAST of equals (the most recently
+    // admitted, as FCFS does), which differs from vLLM only on exact ties and always progresses.
     Request worst = running.get(0);
     for (int k = 1; k < running.size(); k++) {
       Request r = running.get(k);
       int p = Integer.compare(r.spec.priority(), worst.spec.priority());
-      if (p > 0 || (p == 0 && r.arrivalNanos > worst.arrivalNanos)) {
+      if (p > 0 || (p == 0 && r.arrivalNanos >= worst.arrivalNanos)) {
         worst = r;
       }
     }

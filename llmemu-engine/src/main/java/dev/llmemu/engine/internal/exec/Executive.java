@@ -64,6 +64,9 @@ public final class Executive {
       // Keep the cadence: the next step starts when the previous one ended, not when we woke.
       long start = busy && now - lastDeadline < MAX_LAG_NANOS ? lastDeadline : now;
       long duration = core.beginStep(start);
+      if (duration < 0 && !core.hasWork()) {
+        continue; // deferred aborts (stop strings) emptied the engine
+      }
       if (duration < 0) {
         throw new IllegalStateException(
             "engine stalled: "
@@ -73,7 +76,7 @@ public final class Executive {
                 + " running requests, but nothing could be scheduled");
       }
       double scale = timeScale;
-      long deadline = start + (scale == 1.0 ? duration : Math.max(1, Math.round(duration * scale)));
+      long deadline = start + (scale == 1.0 ? duration : Math.round(duration * scale));
       clock.sleepUntil(deadline);
       core.completeStep(deadline);
       lastDeadline = deadline;
