@@ -11,7 +11,7 @@
 # - The image has no shell. Run things in exec form: ["java", ...]. Runs as uid/gid 10001
 #   (user "llmemu"), WORKDIR /app, JAVA_HOME=/opt/java.
 # Quiet on success; on failure prints what went wrong and exits non-zero. Needs root and a
-# running Docker engine (.ci/install-docker.sh).
+# running Docker engine (.ci/install-docker.sh). KEEP_WORK=1 keeps the work dir for debugging.
 set -euo pipefail
 
 readonly DEFAULT_IMAGE="llmemu/jre-base:local"
@@ -33,6 +33,7 @@ readonly MODULES="java.base,java.logging,java.management,jdk.management,jdk.unsu
 readonly APP_UID=10001
 readonly APP_USER=llmemu
 
+self="${BASH_SOURCE[0]}"
 die() { echo "build-base-image.sh: ERROR: $*" >&2; exit 1; }
 
 force=0
@@ -40,7 +41,7 @@ image=""
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$self"; exit 0 ;;
     -*) die "unknown option '$arg' (usage: $0 [--force] [IMAGE])" ;;
     *) [ -z "$image" ] || die "more than one image name given ('$image', '$arg')"; image="$arg" ;;
   esac
@@ -78,7 +79,7 @@ fi
 [ "${#candidates[@]}" -gt 0 ] || die "no JDK with jlink found (looked for /usr/lib/jvm/temurin-25*, the default JDK); set JLINK_JDK"
 
 # ---- Skip if already built from the same recipe --------------------------------------------
-recipe="$( { cat "$0"; for c in "${candidates[@]}"; do echo "$c"; cat "$c/release" 2>/dev/null || true; done; } \
+recipe="$( { cat "$self"; for c in "${candidates[@]}"; do echo "$c"; cat "$c/release" 2>/dev/null || true; done; } \
            | sha256sum | cut -c1-16)"
 if [ "$force" -eq 0 ] && docker image inspect "$image" >/dev/null 2>&1; then
   have="$(docker image inspect -f '{{ index .Config.Labels "dev.llmemu.jre-base.recipe" }}' "$image" 2>/dev/null || true)"
@@ -165,7 +166,7 @@ for lib in "${!libs[@]}"; do
   case "$(basename "$lib")" in ld-linux-x86-64.so.2) interp="$lib" ;; esac
   # licence texts of the Debian packages we redistribute binaries from
   pkg="$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -n1 | cut -d: -f1 || true)"
-  [ -z "$pkg" ] && pkg="$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1 || true)"
+  if [ -z "$pkg" ]; then pkg="$(dpkg -S "$lib" 2>/dev/null | head -n1 | cut -d: -f1 || true)"; fi
   if [ -n "$pkg" ] && [ -f "/usr/share/doc/$pkg/copyright" ]; then
     mkdir -p "$root/usr/share/doc/$pkg"
     cp -L "/usr/share/doc/$pkg/copyright" "$root/usr/share/doc/$pkg/copyright"
@@ -231,4 +232,10 @@ check_image() {
   grep -q "user.name = $APP_USER" <<<"$out" || { echo "$out"; echo "expected user.name = $APP_USER"; return 1; }
 }
 run_step "smoke test 'docker run $tmp_tag java -version'" check_image
+old_id="$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)"
 run_step "tagging $image" docker tag "$tmp_tag" "$image"
+# Drop the image this one replaces, unless something still uses it (best effort).
+new_id="$(docker image inspect -f '{{.Id}}' "$image")"
+if [ -n "$old_id" ] && [ "$old_id" != "$new_id" ]; then
+  docker rmi "$old_id" >/dev/null 2>&1 || true
+fi

@@ -11,6 +11,8 @@ pid_file=/var/run/docker.pid
 die() { echo "install-docker.sh: ERROR: $*" >&2; exit 1; }
 docker_answers() { docker info >/dev/null 2>&1; }
 show_log() {
+  echo "---- 'docker info' says ----" >&2
+  docker info 2>&1 | tail -n 5 >&2 || true
   echo "---- last lines of $log_file ----" >&2
   tail -n 40 "$log_file" >&2 2>/dev/null || echo "(no log)" >&2
   echo "---------------------------------" >&2

@@ -1,8 +1,5 @@
 package dev.llmemu.engine.internal.core;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * vLLM's v1 block pool ({@code vllm/v1/core/block_pool.py}): reference-counted KV blocks, a free
  * queue that also holds evictable cached blocks, and a lookup from chained block hash to cached
@@ -28,7 +25,7 @@ public final class BlockPool {
   private final int head; // sentinel
   private final int tail; // sentinel
   private int numFree;
-  private final Map<Long, Integer> cached = new HashMap<>();
+  private final LongIntHashMap cached;
 
   public BlockPool(int numGpuBlocks) {
     if (numGpuBlocks < 2) {
@@ -36,6 +33,7 @@ public final class BlockPool {
           "num_gpu_blocks must be at least 2 (block 0 is reserved), got " + numGpuBlocks);
     }
     this.numBlocks = numGpuBlocks;
+    this.cached = new LongIntHashMap(Math.min(numGpuBlocks, 1 << 16));
     refCount = new int[numGpuBlocks];
     hash = new long[numGpuBlocks];
     hashed = new boolean[numGpuBlocks];
@@ -88,8 +86,7 @@ public final class BlockPool {
 
   /** The cached block for a chained hash, or -1. */
   public int lookup(long blockHash) {
-    Integer b = cached.get(blockHash);
-    return b == null ? NONE : b;
+    return cached.get(blockHash);
   }
 
   public int refCount(int block) {
@@ -112,8 +109,8 @@ public final class BlockPool {
     hashed[block] = true;
     hash[block] = blockHash;
     nextSameHash[block] = NONE;
-    Integer first = cached.putIfAbsent(blockHash, block);
-    if (first != null) {
+    int first = cached.putIfAbsent(blockHash, block);
+    if (first >= 0) {
       int b = first;
       while (nextSameHash[b] != NONE) {
         b = nextSameHash[b];

@@ -13,6 +13,7 @@ import dev.llmemu.engine.StepLatencyModel;
 import dev.llmemu.engine.StepStats;
 import dev.llmemu.engine.internal.text.SyntheticVocabulary;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * executive drives it. Not thread-safe: one thread owns it.
  */
 public final class EngineCore {
-  private static final int[] NO_TOKENS = new int[0];
+  private static final int NO_TOKEN = -1;
 
   private final EngineConfig config;
   private final KvCacheManager kv;
@@ -99,11 +100,13 @@ public final class EngineCore {
     for (int k = 0; k < spec.n(); k++) {
       long childSeed =
           spec.seed() != null ? mix(spec.seed(), k) : mix(config.seed(), seq * 1_000_003L + k);
-      SplittableRandom random = new SplittableRandom(childSeed);
       int eosPosition = OutputLengthModel.NEVER;
       if (!spec.ignoreEos()) {
         Integer hint = spec.outputTokensHint();
-        int natural = hint != null ? hint : outputLengthModel.sampleLength(spec, random);
+        int natural =
+            hint != null
+                ? hint
+                : outputLengthModel.sampleLength(spec, new SplittableRandom(mix(childSeed, 1)));
         // EOS is masked until min_tokens outputs exist (vLLM's min-tokens logits processor).
         eosPosition = Math.max(natural, Math.min(spec.minTokens(), maxTokens) + 1);
       }
@@ -117,7 +120,7 @@ public final class EngineCore {
               spec,
               maxTokens,
               eosPosition,
-              random,
+              childSeed,
               arrivalNanos,
               sink,
               produceText);
@@ -188,7 +191,7 @@ public final class EngineCore {
       if (clientStillWaiting) {
         r.finishReason = FinishReason.ABORT;
         r.finishedNanos = now;
-        emit(r, NO_TOKENS, now, true);
+        emit(r, NO_TOKEN, now, true);
       }
       released(r);
     }
@@ -248,12 +251,14 @@ public final class EngineCore {
         token = SyntheticVocabulary.EOS_TOKEN_ID;
         piece = "";
       } else {
-        int idx = vocab.nextIndex(r.random);
+        int idx = vocab.nextIndex(r.nextRandom());
         token = vocab.id(idx);
         piece = vocab.text(idx);
       }
-      r.tokens.add(token);
-      kv.updateBlockHashes(r);
+      r.appendToken(token);
+      if (r.numTokens % config.blockSize() == 0) {
+        kv.updateBlockHashes(r);
+      }
       generated++;
       RequestStatus stop = checkStop(r, token);
       if (stop != null) {
@@ -268,12 +273,12 @@ public final class EngineCore {
         }
         continue;
       }
-      r.tokenTimes.add(end);
-      if (r.tokenTimes.size() == 1) {
+      r.addTokenTime(end);
+      if (r.numTokenTimes == 1) {
         firstTokenPrompt += r.numPromptTokens;
         observer.onFirstToken(r.requestId, end - r.arrivalNanos);
       } else {
-        observer.onInterTokenLatency(end - r.tokenTimes.get(r.tokenTimes.size() - 2));
+        observer.onInterTokenLatency(end - r.tokenTimes[r.numTokenTimes - 2]);
       }
       boolean finished = stop != null;
       if (stop != null) {
@@ -286,8 +291,7 @@ public final class EngineCore {
       // A stop token (EOS included) is not detokenized unless include_stop_str_in_output.
       boolean stoppedOnToken = stop == RequestStatus.FINISHED_STOPPED;
       boolean decode =
-          token != SyntheticVocabulary.EOS_TOKEN_ID
-              && (!stoppedOnToken || r.spec.includeStopStrInOutput());
+          token != SyntheticVocabulary.EOS_TOKEN_ID && (!stoppedOnToken || r.includeStopStr);
       if (r.text != null && decode) {
         int before = r.text.length();
         r.text.append(piece);
@@ -305,7 +309,7 @@ public final class EngineCore {
       if (finished) {
         r.finishedNanos = end;
       }
-      emit(r, new int[] {token}, end, finished);
+      emit(r, token, end, finished);
       if (finished && stop != null) {
         released(r);
       } else if (finished) {
@@ -466,11 +470,12 @@ public final class EngineCore {
     return true;
   }
 
-  private void emit(Request r, int[] newTokens, long when, boolean finished) {
+  private void emit(Request r, int token, long when, boolean finished) {
     OutputSink sink = r.sink;
     if (sink == null) {
       return;
     }
+    int[] newTokens = token == NO_TOKEN ? new int[0] : new int[] {token};
     String newText = "";
     StringBuilder text = r.text;
     if (text != null) {
@@ -532,7 +537,7 @@ public final class EngineCore {
             r.arrivalNanos,
             r.firstScheduledNanos,
             r.finishedNanos,
-            r.tokenTimes.toArray(),
+            Arrays.copyOf(r.tokenTimes, r.numTokenTimes),
             r.text == null ? null : r.text.toString()));
   }
 

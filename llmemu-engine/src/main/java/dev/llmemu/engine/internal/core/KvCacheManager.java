@@ -37,8 +37,8 @@ public final class KvCacheManager {
 
   /** Extends the request's block hashes over every newly full block of its tokens. */
   void updateBlockHashes(Request r) {
-    int full = r.tokens.size() / blockSize;
-    int[] t = r.tokens.raw();
+    int full = r.numTokens / blockSize;
+    int[] t = r.tokenIds;
     while (r.blockHashes.size() < full) {
       int i = r.blockHashes.size();
       long h = i == 0 ? rootHash(r) : r.blockHashes.last();

@@ -3,7 +3,7 @@ package dev.llmemu.engine.internal.core;
 import dev.llmemu.engine.FinishReason;
 import dev.llmemu.engine.OutputSink;
 import dev.llmemu.engine.RequestSpec;
-import java.util.SplittableRandom;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,10 +25,16 @@ public final class Request {
   /** Output position (1-based) at which the synthetic model emits EOS, or Integer.MAX_VALUE. */
   final int eosPosition;
 
-  final SplittableRandom random;
+  /** SplitMix64 state of the request's token generator (inline: no object to chase per token). */
+  long randomState;
+
+  final boolean includeStopStr;
   final @Nullable OutputSink sink;
 
-  final IntList tokens;
+  /** Prompt then output token ids; inline rather than a list object to save a pointer per step. */
+  int[] tokenIds;
+
+  int numTokens;
   final LongList blockHashes;
   final IntList blocks = new IntList(8);
   int numCachedBlocks;
@@ -41,7 +47,8 @@ public final class Request {
 
   final long arrivalNanos;
   long firstScheduledNanos = -1;
-  final LongList tokenTimes;
+  long[] tokenTimes;
+  int numTokenTimes;
 
   /** Non-null when the front end produces text: the detokenized output so far. */
   final @Nullable StringBuilder text;
@@ -65,7 +72,7 @@ public final class Request {
       RequestSpec spec,
       int maxTokens,
       int eosPosition,
-      SplittableRandom random,
+      long randomSeed,
       long arrivalNanos,
       @Nullable OutputSink sink,
       boolean produceText) {
@@ -81,13 +88,14 @@ public final class Request {
     this.ignoreEos = spec.ignoreEos();
     this.stopTokenIds = spec.stopTokenIds();
     this.eosPosition = eosPosition;
-    this.random = random;
+    this.randomState = randomSeed;
+    this.includeStopStr = spec.includeStopStrInOutput();
     this.arrivalNanos = arrivalNanos;
     this.sink = sink;
-    this.tokens = new IntList(prompt.length + Math.min(maxTokens, 4096));
-    tokens.addAll(prompt, 0, prompt.length);
+    this.tokenIds = Arrays.copyOf(prompt, prompt.length + Math.min(maxTokens, 4096));
+    this.numTokens = prompt.length;
     this.blockHashes = new LongList(prompt.length / 16 + 4);
-    this.tokenTimes = new LongList(Math.min(maxTokens, 1024));
+    this.tokenTimes = new long[Math.max(4, Math.min(maxTokens, 1024))];
     this.text = produceText || !spec.stop().isEmpty() ? new StringBuilder() : null;
   }
 
@@ -100,7 +108,7 @@ public final class Request {
   }
 
   public int numTokens() {
-    return tokens.size();
+    return numTokens;
   }
 
   public int numPromptTokens() {
@@ -108,7 +116,7 @@ public final class Request {
   }
 
   public int numOutputTokens() {
-    return tokens.size() - numPromptTokens;
+    return numTokens - numPromptTokens;
   }
 
   public int numComputedTokens() {
@@ -129,6 +137,28 @@ public final class Request {
 
   public long arrivalNanos() {
     return arrivalNanos;
+  }
+
+  void appendToken(int token) {
+    if (numTokens == tokenIds.length) {
+      tokenIds = Arrays.copyOf(tokenIds, tokenIds.length * 2);
+    }
+    tokenIds[numTokens++] = token;
+  }
+
+  void addTokenTime(long time) {
+    if (numTokenTimes == tokenTimes.length) {
+      tokenTimes = Arrays.copyOf(tokenTimes, tokenTimes.length * 2);
+    }
+    tokenTimes[numTokenTimes++] = time;
+  }
+
+  /** The next 64 random bits of this request's token stream (SplitMix64). */
+  long nextRandom() {
+    long z = (randomState += 0x9E3779B97F4A7C15L);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   boolean isStopToken(int token) {

@@ -62,18 +62,23 @@ public final class SyntheticVocabulary {
   }
 
   /**
-   * Draws the index of the next synthetic token: mostly words, with commas and full stops. Use
-   * {@link #id(int)} and {@link #text(int)} on the result.
+   * The index of the next synthetic token for 64 random bits: mostly words, with commas and full
+   * stops. Use {@link #id(int)} and {@link #text(int)} on the result.
    */
-  public int nextIndex(RandomGenerator random) {
-    int r = random.nextInt(100);
+  public int nextIndex(long bits) {
+    int r = (int) ((bits & 0xFFFFFFFFL) * 100 >>> 32);
     if (r < 5) {
       return commaIndex;
     }
     if (r < 10) {
       return periodIndex;
     }
-    return wordIndexes[random.nextInt(wordIndexes.length)];
+    return wordIndexes[(int) ((bits >>> 32) * wordIndexes.length >>> 32)];
+  }
+
+  /** As {@link #nextIndex(long)}, drawing the bits from {@code random}. */
+  public int nextIndex(RandomGenerator random) {
+    return nextIndex(random.nextLong());
   }
 
   public int id(int index) {
