@@ -17,6 +17,10 @@ package dev.llmemu.engine;
  * @param enablePrefixCaching {@code --enable-prefix-caching}
  * @param schedulingPolicy {@code --scheduling-policy}
  * @param seed {@code --seed}: drives every random choice of the emulator
+ * @param asyncScheduling {@code --async-scheduling} (vLLM's default from v0.14): the engine
+ *     schedules step k+1 while step k runs on the GPU, so a request that arrives while a step is in
+ *     flight joins the step after next; off by default here (sync mode, vLLM ≤ v0.13), on in the
+ *     bundled hardware profiles, which model vLLM ≥ v0.14
  */
 public record EngineConfig(
     int blockSize,
@@ -28,7 +32,8 @@ public record EngineConfig(
     boolean enableChunkedPrefill,
     boolean enablePrefixCaching,
     SchedulingPolicy schedulingPolicy,
-    long seed) {
+    long seed,
+    boolean asyncScheduling) {
 
   /** vLLM's block size on CUDA. */
   public static final int DEFAULT_BLOCK_SIZE = 16;
@@ -80,6 +85,32 @@ public record EngineConfig(
     }
   }
 
+  /** The settings in sync-scheduling mode (the constructor before {@code asyncScheduling}). */
+  public EngineConfig(
+      int blockSize,
+      int numGpuBlocks,
+      int maxNumSeqs,
+      int maxNumBatchedTokens,
+      int maxModelLen,
+      int longPrefillTokenThreshold,
+      boolean enableChunkedPrefill,
+      boolean enablePrefixCaching,
+      SchedulingPolicy schedulingPolicy,
+      long seed) {
+    this(
+        blockSize,
+        numGpuBlocks,
+        maxNumSeqs,
+        maxNumBatchedTokens,
+        maxModelLen,
+        longPrefillTokenThreshold,
+        enableChunkedPrefill,
+        enablePrefixCaching,
+        schedulingPolicy,
+        seed,
+        false);
+  }
+
   private static void require(boolean ok, String name, long value, String rule) {
     if (!ok) {
       throw new IllegalArgumentException(name + " " + rule + ", got " + value);
@@ -106,7 +137,8 @@ public record EngineConfig(
         .enableChunkedPrefill(enableChunkedPrefill)
         .enablePrefixCaching(enablePrefixCaching)
         .schedulingPolicy(schedulingPolicy)
-        .seed(seed);
+        .seed(seed)
+        .asyncScheduling(asyncScheduling);
   }
 
   /** Builds an {@link EngineConfig}; unset values take vLLM's server defaults for an H100. */
@@ -121,6 +153,7 @@ public record EngineConfig(
     private boolean enablePrefixCaching = true;
     private SchedulingPolicy schedulingPolicy = SchedulingPolicy.FCFS;
     private long seed;
+    private boolean asyncScheduling;
 
     private Builder() {}
 
@@ -174,6 +207,12 @@ public record EngineConfig(
       return this;
     }
 
+    /** {@code --async-scheduling}; see {@link EngineConfig#asyncScheduling()}. */
+    public Builder asyncScheduling(boolean value) {
+      asyncScheduling = value;
+      return this;
+    }
+
     public EngineConfig build() {
       return new EngineConfig(
           blockSize,
@@ -185,7 +224,8 @@ public record EngineConfig(
           enableChunkedPrefill,
           enablePrefixCaching,
           schedulingPolicy,
-          seed);
+          seed,
+          asyncScheduling);
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.llmemu.engine.internal.core.EngineCore;
 import dev.llmemu.engine.internal.exec.Executive;
 import dev.llmemu.engine.internal.exec.VirtualClock;
 import dev.llmemu.engine.internal.exec.VirtualTimeInbox;
+import dev.llmemu.engine.profile.HardwareProfile;
 import dev.llmemu.engine.workload.Workload;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class Simulator {
   private final EngineObserver observer;
   private final boolean recordSteps;
   private final boolean produceText;
+  private final long frontendNanos;
 
   private Simulator(Builder b) {
     this.config = b.config;
@@ -42,6 +44,7 @@ public final class Simulator {
     this.observer = b.observer;
     this.recordSteps = b.recordSteps;
     this.produceText = b.produceText;
+    this.frontendNanos = b.frontendLatency.toNanos();
   }
 
   public static Builder builder() {
@@ -118,10 +121,13 @@ public final class Simulator {
       String id = ids[i];
       long arrival = spec.arrival().toNanos();
       firstArrival = Math.min(firstArrival, arrival);
-      inbox.schedule(arrival, (c, now) -> c.addRequest(spec, id, arrival, null));
+      // The front end (HTTP, tokenization, IPC) delays the engine's view of the request; its
+      // latencies still count from the arrival.
+      inbox.schedule(arrival + frontendNanos, (c, now) -> c.addRequest(spec, id, arrival, null));
       Duration cancel = spec.cancelAfter();
       if (cancel != null) {
-        inbox.schedule(arrival + cancel.toNanos(), (c, now) -> c.abort(id, now));
+        long at = arrival + Math.max(cancel.toNanos(), frontendNanos);
+        inbox.schedule(at, (c, now) -> c.abort(id, now));
       }
     }
     try {
@@ -148,8 +154,35 @@ public final class Simulator {
     private EngineObserver observer = EngineObserver.NONE;
     private boolean recordSteps;
     private boolean produceText;
+    private Duration frontendLatency = Duration.ZERO;
 
     private Builder() {}
+
+    /**
+     * Runs on a hardware profile: its engine configuration, step latency model and front-end
+     * latency. Call {@link #config} afterwards to override engine settings.
+     */
+    public Builder profile(HardwareProfile value) {
+      Objects.requireNonNull(value, "profile");
+      config = value.engineConfig();
+      latencyModel = value.latencyModel();
+      frontendLatency = value.frontendLatency();
+      return this;
+    }
+
+    /**
+     * Latency of vLLM's API-server process that engine steps do not include (HTTP, tokenization,
+     * IPC, detokenization, streaming): each request reaches the engine this long after it arrives,
+     * and its TTFT and E2E latency include it. Zero unless set (or taken from a profile).
+     */
+    public Builder frontendLatency(Duration value) {
+      Objects.requireNonNull(value, "frontendLatency");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("frontendLatency must not be negative, got " + value);
+      }
+      frontendLatency = value;
+      return this;
+    }
 
     public Builder config(EngineConfig value) {
       config = Objects.requireNonNull(value, "config");

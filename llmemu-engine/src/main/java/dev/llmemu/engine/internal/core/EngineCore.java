@@ -12,6 +12,7 @@ import dev.llmemu.engine.RequestSpec;
 import dev.llmemu.engine.StepLatencyModel;
 import dev.llmemu.engine.StepStats;
 import dev.llmemu.engine.internal.text.SyntheticVocabulary;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -40,6 +41,14 @@ public final class EngineCore {
   private final SplittableRandom latencyRandom;
   private final Map<String, List<Request>> byParentId = new HashMap<>();
   private final List<Request> deferredAborts = new ArrayList<>();
+
+  /**
+   * Async scheduling ({@link EngineConfig#asyncScheduling()}): requests that arrived while a step
+   * was in flight, with the step index they may first be scheduled in (the step after next).
+   */
+  private final ArrayDeque<Request> admissions = new ArrayDeque<>();
+
+  private final ArrayDeque<Long> admissionSteps = new ArrayDeque<>();
 
   private long nextSeq;
   private long stepIndex;
@@ -127,15 +136,24 @@ public final class EngineCore {
       children.add(r);
     }
     byParentId.put(id, children);
+    // vLLM's async scheduler has already scheduled the next step when a request arriving during
+    // a busy step is picked up, so the request joins the step after next; an idle engine
+    // schedules it at once.
+    boolean defer = config.asyncScheduling() && hasWork();
     for (Request r : children) {
-      scheduler.addRequest(r);
+      if (defer) {
+        admissions.add(r);
+        admissionSteps.add(stepIndex + 1);
+      } else {
+        scheduler.addRequest(r);
+      }
     }
     return id;
   }
 
-  /** True while any request is waiting or running. */
+  /** True while any request is waiting or running (or about to be admitted). */
   public boolean hasWork() {
-    return scheduler.hasWork();
+    return scheduler.hasWork() || !admissions.isEmpty();
   }
 
   /** True if an abort left gauges to refresh with an empty step (vLLM's extra stats step). */
@@ -186,6 +204,7 @@ public final class EngineCore {
         continue;
       }
       boolean clientStillWaiting = !r.frontendFinished;
+      dropAdmission(r);
       scheduler.abort(r);
       deferredAborts.remove(r);
       if (clientStillWaiting) {
@@ -208,6 +227,7 @@ public final class EngineCore {
       throw new IllegalStateException("step " + stepIndex + " is still in flight");
     }
     applyDeferredAborts();
+    admitDeferred();
     if (!scheduler.hasWork()) {
       return -1;
     }
@@ -400,6 +420,31 @@ public final class EngineCore {
       problems.add(scheduler.numRunning() + " running exceeds max_num_seqs " + config.maxNumSeqs());
     }
     return problems;
+  }
+
+  /** Moves async-scheduling admissions that are due (or all, if nothing else can run) along. */
+  private void admitDeferred() {
+    boolean idle = !scheduler.hasWork();
+    while (!admissions.isEmpty() && (idle || admissionSteps.peek() <= stepIndex)) {
+      admissionSteps.poll();
+      scheduler.addRequest(admissions.poll());
+    }
+  }
+
+  private void dropAdmission(Request r) {
+    if (admissions.isEmpty()) {
+      return;
+    }
+    var requests = admissions.iterator();
+    var steps = admissionSteps.iterator();
+    while (requests.hasNext()) {
+      steps.next();
+      if (requests.next() == r) {
+        requests.remove();
+        steps.remove();
+        return;
+      }
+    }
   }
 
   private void applyDeferredAborts() {
