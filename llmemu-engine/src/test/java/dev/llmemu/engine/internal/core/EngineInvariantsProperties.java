@@ -57,6 +57,7 @@ class EngineInvariantsProperties {
             .enableChunkedPrefill(chunked)
             .enablePrefixCaching(rnd.nextInt(4) != 0)
             .schedulingPolicy(rnd.nextBoolean() ? SchedulingPolicy.FCFS : SchedulingPolicy.PRIORITY)
+            .asyncScheduling(rnd.nextBoolean())
             .seed(seed)
             .build();
     int[][] prefixes = new int[3][];
