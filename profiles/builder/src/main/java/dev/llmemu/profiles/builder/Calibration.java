@@ -26,12 +26,13 @@ import java.util.Locale;
  * is fitted: the same numbers go into every bundled profile.
  *
  * <p>Method: replay every stage in virtual time with the kernel-composed profile; fit {@code a, b ≥
- * 0} by non-negative least squares on the relative error of the mean TPOT (the step period a
- * decoding request sees, {@code a + b × batch size} on top of the GPU time), re-simulate and repeat
- * until stable (the batch sizes move with the period); then fit {@code F, c ≥ 0} on the relative
- * error of the mean TTFT. Neither front-end term changes the engine's steps ({@code F} shifts every
- * admission alike, {@code c} only delays when outputs reach clients), so one replay per run with
- * both at zero gives the TTFT of every candidate exactly ({@link #deliveryDelays}).
+ * 0} (and the prefill-step term) on the relative error of the mean TPOT (the step period a decoding
+ * request sees, {@code a + b × batch size} on top of the GPU time) by non-negative least squares
+ * with the measured response of the re-simulated TPOT to each term (the batch sizes move with the
+ * period); then fit {@code F, c ≥ 0} on the relative error of the mean TTFT. Neither front-end term
+ * changes the engine's steps ({@code F} shifts every admission alike, {@code c} only delays when
+ * outputs reach clients), so one replay per run with both at zero gives the TTFT of every candidate
+ * exactly ({@link #deliveryDelays}).
  */
 public final class Calibration {
   /** Where the fitted terms are kept (committed; read by the catalog generator). */
@@ -60,36 +61,53 @@ public final class Calibration {
     }
   }
 
+  /**
+   * How far each engine-side term is moved to measure its effect on TPOT (µs): large enough to
+   * stand out of the replays' own variation, small enough to stay in the linear range.
+   */
+  private static final double[] BUMP = {100, 2, 300};
+
   /** Fits the overheads on the given experiment folders (the calibration runs). */
   public static Fit fit(KernelData h100, List<Path> runs, long seed) {
     List<InferencePerfExperiment> exps = runs.stream().map(InferencePerfExperiment::read).toList();
+    // The step terms a, b, p >= 0 minimise the squared relative error of the re-simulated mean
+    // TPOT. Near saturation a stage's batch grows with the step period (more requests are in
+    // flight when each takes longer), so TPOT responds to a term by more than the term itself: at
+    // general stage 1, 1 us per request per step adds ~2.5 us per request to the period. The
+    // response is therefore measured, not assumed: a finite-difference Jacobian of the replayed
+    // TPOT, then chord iterations (non-negative least squares on the linearised problem, re-
+    // simulating the new terms) until the terms stop moving.
     double[] terms = new double[3];
-    for (int iteration = 0; iteration < 10; iteration++) {
+    double[][] base = meanTpots(exps, h100, terms, seed);
+    int n = base[0].length;
+    double[][] jacobian = new double[n][3];
+    for (int j = 0; j < 3; j++) {
+      double[] bumped = terms.clone();
+      bumped[j] += BUMP[j];
+      double[][] b = meanTpots(exps, h100, bumped, seed);
+      for (int i = 0; i < n; i++) {
+        jacobian[i][j] = (b[1][i] - base[1][i]) / BUMP[j];
+      }
+    }
+    for (int iteration = 0; iteration < 8; iteration++) {
       List<double[]> rows = new ArrayList<>();
-      Overheads current = new Overheads(terms[0], terms[1], terms[2], 0, 0);
-      for (InferencePerfExperiment exp : exps) {
-        HardwareProfile p = ExperimentProfiles.build(exp, h100, current);
-        InferencePerfReplay.Run run = InferencePerfReplay.simulate(exp, p, seed);
-        for (StageComparison c : InferencePerfReplay.compare(exp, run)) {
-          if (c.overloaded()) {
-            continue;
-          }
-          double[] x = InferencePerfReplay.stepMix(run, c.stage());
-          double real = c.real().tpot() * 1e6;
-          double gpuOnly = c.emulated().tpot() * 1e6 - terms[0] - terms[1] * x[0] - terms[2] * x[1];
-          // y = what the terms must explain; regressors 1, batch size, share of prefill steps.
-          rows.add(new double[] {real, real - gpuOnly, 1, x[0], x[1]});
+      for (int i = 0; i < n; i++) {
+        double y = base[0][i] - base[1][i];
+        for (int j = 0; j < 3; j++) {
+          y += jacobian[i][j] * terms[j];
         }
+        rows.add(new double[] {base[0][i], y, jacobian[i][0], jacobian[i][1], jacobian[i][2]});
       }
       double[] fit = nnls(rows);
       boolean stable =
-          Math.abs(fit[0] - terms[0]) < 1
-              && Math.abs(fit[1] - terms[1]) < 0.02
-              && Math.abs(fit[2] - terms[2]) < 5;
+          Math.abs(fit[0] - terms[0]) < 0.5
+              && Math.abs(fit[1] - terms[1]) < 0.005
+              && Math.abs(fit[2] - terms[2]) < 2;
       terms = fit;
       if (stable) {
         break;
       }
+      base = meanTpots(exps, h100, terms, seed);
     }
     Overheads steps = new Overheads(round(terms[0]), round3(terms[1]), round(terms[2]), 0, 0);
     List<FrontendSample> samples = new ArrayList<>();
@@ -110,6 +128,27 @@ public final class Calibration {
           InferencePerfReplay.compare(exp, ExperimentProfiles.build(exp, h100, fitted), seed));
     }
     return new Fit(fitted, all, exps.stream().map(InferencePerfExperiment::name).toList());
+  }
+
+  /** {real, emulated} mean TPOT (µs) of every non-overloaded stage, with the given step terms. */
+  private static double[][] meanTpots(
+      List<InferencePerfExperiment> exps, KernelData h100, double[] terms, long seed) {
+    Overheads o = new Overheads(terms[0], terms[1], terms[2], 0, 0);
+    List<double[]> out = new ArrayList<>();
+    for (InferencePerfExperiment exp : exps) {
+      for (StageComparison c :
+          InferencePerfReplay.compare(exp, ExperimentProfiles.build(exp, h100, o), seed)) {
+        if (!c.overloaded()) {
+          out.add(new double[] {c.real().tpot() * 1e6, c.emulated().tpot() * 1e6});
+        }
+      }
+    }
+    double[][] r = new double[2][out.size()];
+    for (int i = 0; i < out.size(); i++) {
+      r[0][i] = out.get(i)[0];
+      r[1][i] = out.get(i)[1];
+    }
+    return r;
   }
 
   /**
@@ -352,11 +391,11 @@ public final class Calibration {
     o.put("frontend_per_output_us", fit.overheads().frontendPerOutputUs());
     root.put(
         "method",
-        "non-negative least squares of step_us + per_request_us x batch size + prefill_step_us x"
-            + " share of prefill-carrying steps on the relative error of mean TPOT, iterated with"
-            + " re-simulation; then frontend_us and frontend_per_output_us (vLLM's API-server loop"
-            + " handles each step's outputs one after another) on the relative error of"
-            + " mean TTFT; non-overloaded stages only; GPU time from the kernel-composed"
+        "non-negative least squares of step_us, per_request_us (x requests per step) and"
+            + " prefill_step_us (per prefill-carrying step) on the relative error of re-simulated mean"
+            + " TPOT (finite-difference response of the replay, chord iterations); then frontend_us"
+            + " and frontend_per_output_us (vLLM's API-server loop handles each step's outputs one"
+            + " after another) on the relative error of mean TTFT; non-overloaded stages only; GPU time from the kernel-composed"
             + " h100-llama-2-7b profile with each run's engine settings");
     ArrayNode runs = root.putArray("calibration_runs");
     fit.runs().forEach(r -> runs.add("../shared/data/inference-sim-training/default_args/" + r));
