@@ -36,6 +36,7 @@ public final class Simulator {
   private final boolean recordSteps;
   private final boolean produceText;
   private final long frontendNanos;
+  private final long frontendPerOutputNanos;
 
   private Simulator(Builder b) {
     this.config = b.config;
@@ -45,6 +46,7 @@ public final class Simulator {
     this.recordSteps = b.recordSteps;
     this.produceText = b.produceText;
     this.frontendNanos = b.frontendLatency.toNanos();
+    this.frontendPerOutputNanos = b.frontendPerOutput.toNanos();
   }
 
   public static Builder builder() {
@@ -112,7 +114,13 @@ public final class Simulator {
           }
         };
     EngineCore core =
-        new EngineCore(config, latencyModel, outputLengthModel, collecting, produceText);
+        new EngineCore(
+            config,
+            latencyModel,
+            outputLengthModel,
+            collecting,
+            produceText,
+            frontendPerOutputNanos);
     VirtualClock clock = new VirtualClock();
     VirtualTimeInbox inbox = new VirtualTimeInbox();
     long firstArrival = Long.MAX_VALUE;
@@ -155,6 +163,7 @@ public final class Simulator {
     private boolean recordSteps;
     private boolean produceText;
     private Duration frontendLatency = Duration.ZERO;
+    private Duration frontendPerOutput = Duration.ZERO;
 
     private Builder() {}
 
@@ -167,6 +176,7 @@ public final class Simulator {
       config = value.engineConfig();
       latencyModel = value.latencyModel();
       frontendLatency = value.frontendLatency();
+      frontendPerOutput = value.frontendPerOutput();
       return this;
     }
 
@@ -181,6 +191,22 @@ public final class Simulator {
         throw new IllegalArgumentException("frontendLatency must not be negative, got " + value);
       }
       frontendLatency = value;
+      return this;
+    }
+
+    /**
+     * Cost of vLLM's API-server event loop per output of an engine step (detokenization, output
+     * object, SSE chunk): each step's outputs reach their clients once the loop has handled them
+     * and every earlier step's outputs, one after another. Zero unless set (or taken from a
+     * profile): outputs then reach clients when their step ends. The engine's steps are not
+     * affected.
+     */
+    public Builder frontendPerOutput(Duration value) {
+      Objects.requireNonNull(value, "frontendPerOutput");
+      if (value.isNegative()) {
+        throw new IllegalArgumentException("frontendPerOutput must not be negative, got " + value);
+      }
+      frontendPerOutput = value;
       return this;
     }
 

@@ -24,6 +24,7 @@ public final class HardwareProfile {
   private final StepLatencyModel latencyModel;
   private final String description;
   private final Duration frontendLatency;
+  private final Duration frontendPerOutput;
   private final String source;
   private final String format;
   private final @Nullable String provenance;
@@ -73,6 +74,46 @@ public final class HardwareProfile {
       String format,
       @Nullable String provenance,
       @Nullable String fidelity) {
+    this(
+        name,
+        gpu,
+        model,
+        tensorParallelSize,
+        engineConfig,
+        latencyModel,
+        description,
+        frontendLatency,
+        Duration.ZERO,
+        source,
+        format,
+        provenance,
+        fidelity);
+  }
+
+  /**
+   * @param frontendLatency per-request latency of vLLM's API-server process (HTTP, tokenization,
+   *     IPC) not covered by engine steps
+   * @param frontendPerOutput cost of vLLM's API-server event loop per output of an engine step
+   *     (detokenization, output object, SSE chunk); see {@link #frontendPerOutput()}
+   * @param source where the profile was loaded from
+   * @param format the file format and version, e.g. {@code llmemu-profile/1} or {@code llm-emu/2.0}
+   * @param provenance the profile's provenance as JSON text, if it has one
+   * @param fidelity the profile's measured fidelity as JSON text, if it has one
+   */
+  public HardwareProfile(
+      String name,
+      String gpu,
+      String model,
+      int tensorParallelSize,
+      EngineConfig engineConfig,
+      StepLatencyModel latencyModel,
+      String description,
+      Duration frontendLatency,
+      Duration frontendPerOutput,
+      String source,
+      String format,
+      @Nullable String provenance,
+      @Nullable String fidelity) {
     this.name = Objects.requireNonNull(name, "name");
     this.gpu = Objects.requireNonNull(gpu, "gpu");
     this.model = Objects.requireNonNull(model, "model");
@@ -88,6 +129,11 @@ public final class HardwareProfile {
     if (frontendLatency.isNegative()) {
       throw new IllegalArgumentException(
           "frontendLatency must not be negative: " + frontendLatency);
+    }
+    this.frontendPerOutput = Objects.requireNonNull(frontendPerOutput, "frontendPerOutput");
+    if (frontendPerOutput.isNegative()) {
+      throw new IllegalArgumentException(
+          "frontendPerOutput must not be negative: " + frontendPerOutput);
     }
     this.source = Objects.requireNonNull(source, "source");
     this.format = Objects.requireNonNull(format, "format");
@@ -129,12 +175,27 @@ public final class HardwareProfile {
   /**
    * Per-request latency of vLLM's API-server process that engine steps do not include: HTTP
    * handling, tokenization and IPC before the engine sees a request, detokenization and streaming
-   * after. A front end that emulates vLLM adds it between a request's arrival and its submission to
-   * the engine (the {@link dev.llmemu.engine.Simulator} does when built with {@code profile(..)}).
-   * Zero for profiles that do not model it.
+   * after (except the per-output cost that grows with the batch, {@link #frontendPerOutput()}). A
+   * front end that emulates vLLM adds it between a request's arrival and its submission to the
+   * engine (the {@link dev.llmemu.engine.Simulator} does when built with {@code profile(..)}). Zero
+   * for profiles that do not model it.
    */
   public Duration frontendLatency() {
     return frontendLatency;
+  }
+
+  /**
+   * Cost of vLLM's API-server event loop per output of an engine step: detokenizing the new token,
+   * building the request's output and serializing and writing its SSE chunk. The loop handles one
+   * step's outputs after another, so an output reaches its client when the loop has handled its
+   * step's outputs and those of earlier steps; at high concurrency this adds latency to every token
+   * (TTFT and end-to-end latency) without slowing the engine. The {@link
+   * dev.llmemu.engine.Simulator} applies it when built with {@code profile(..)}; a real-time front
+   * end that emulates vLLM delays each step's writes the same way. Zero for profiles that do not
+   * model it.
+   */
+  public Duration frontendPerOutput() {
+    return frontendPerOutput;
   }
 
   /** Where the profile was loaded from: a bundled name, a file path or a URL. */
@@ -173,6 +234,7 @@ public final class HardwareProfile {
         latencyModel,
         description,
         frontendLatency,
+        frontendPerOutput,
         source,
         format,
         provenance,

@@ -110,6 +110,7 @@ class ProfilesTest {
     assertThat(q.engineConfig().maxNumSeqs()).isEqualTo(8);
     assertThat(q.latencyModel()).isSameAs(p.latencyModel());
     assertThat(q.frontendLatency()).isEqualTo(p.frontendLatency());
+    assertThat(q.frontendPerOutput()).isEqualTo(p.frontendPerOutput());
     assertThat(q.name()).isEqualTo(p.name());
   }
 }

@@ -50,6 +50,15 @@ public final class EngineCore {
 
   private final ArrayDeque<Long> admissionSteps = new ArrayDeque<>();
 
+  /**
+   * vLLM's API-server cost per output of a step (detokenization, output object, SSE chunk and
+   * socket write), in nanoseconds; 0 delivers outputs at the step's end.
+   */
+  private final long frontendPerOutputNanos;
+
+  /** When the emulated API server finishes handling the outputs it was last given. */
+  private long frontendFreeNanos = Long.MIN_VALUE;
+
   private long nextSeq;
   private long stepIndex;
   private long stepStart;
@@ -63,6 +72,26 @@ public final class EngineCore {
       OutputLengthModel outputLengthModel,
       EngineObserver observer,
       boolean produceText) {
+    this(config, latencyModel, outputLengthModel, observer, produceText, 0);
+  }
+
+  /**
+   * As above, with vLLM's API-server cost per step output: the outputs of a step reach their
+   * clients when a single server (vLLM's API-server event loop) has handled them, {@code
+   * frontendPerOutputNanos} each, after the outputs of earlier steps.
+   */
+  public EngineCore(
+      EngineConfig config,
+      StepLatencyModel latencyModel,
+      OutputLengthModel outputLengthModel,
+      EngineObserver observer,
+      boolean produceText,
+      long frontendPerOutputNanos) {
+    if (frontendPerOutputNanos < 0) {
+      throw new IllegalArgumentException(
+          "frontendPerOutputNanos must not be negative, got " + frontendPerOutputNanos);
+    }
+    this.frontendPerOutputNanos = frontendPerOutputNanos;
     this.config = config;
     this.latencyModel = latencyModel;
     this.outputLengthModel = outputLengthModel;
@@ -256,6 +285,7 @@ public final class EngineCore {
       throw new IllegalStateException("no step in flight");
     }
     current = null;
+    long delivered = deliveryTime(batch, end);
     int generated = 0;
     int firstTokenPrompt = 0;
     boolean anyFinished = false;
@@ -293,12 +323,12 @@ public final class EngineCore {
         }
         continue;
       }
-      r.addTokenTime(end);
+      r.addTokenTime(delivered);
       if (r.numTokenTimes == 1) {
         firstTokenPrompt += r.numPromptTokens;
-        observer.onFirstToken(r.requestId, end - r.arrivalNanos);
+        observer.onFirstToken(r.requestId, delivered - r.arrivalNanos);
       } else {
-        observer.onInterTokenLatency(end - r.tokenTimes[r.numTokenTimes - 2]);
+        observer.onInterTokenLatency(delivered - r.tokenTimes[r.numTokenTimes - 2]);
       }
       boolean finished = stop != null;
       if (stop != null) {
@@ -327,9 +357,9 @@ public final class EngineCore {
         }
       }
       if (finished) {
-        r.finishedNanos = end;
+        r.finishedNanos = delivered;
       }
-      emit(r, token, end, finished);
+      emit(r, token, delivered, finished);
       if (finished && stop != null) {
         released(r);
       } else if (finished) {
@@ -359,6 +389,32 @@ public final class EngineCore {
             scheduler.prefixQueries(),
             scheduler.prefixHits()));
     stepIndex++;
+  }
+
+  /**
+   * When the outputs of a step that ended at {@code end} reach their clients. vLLM's API server is
+   * one asyncio event loop: it takes a step's outputs as a batch when the previous batch is done,
+   * detokenizes each and writes its SSE chunk; the model delivers every output of the batch when
+   * the batch is done ({@code frontendPerOutputNanos} per output). Requests whose tokens are thrown
+   * away still cost their share (vLLM processes them before discarding).
+   */
+  private long deliveryTime(ScheduledBatch batch, long end) {
+    if (frontendPerOutputNanos == 0) {
+      return end;
+    }
+    int outputs = 0;
+    for (int k = 0; k < batch.size; k++) {
+      Request r = batch.requests[k];
+      if (r.status == RequestStatus.RUNNING && r.numComputedTokens >= r.numTokens()) {
+        outputs++;
+      }
+    }
+    if (outputs == 0) {
+      return end;
+    }
+    long start = Math.max(end, frontendFreeNanos);
+    frontendFreeNanos = start + outputs * frontendPerOutputNanos;
+    return frontendFreeNanos;
   }
 
   /** Reports state with an empty step, as vLLM does after aborts leave the engine idle. */

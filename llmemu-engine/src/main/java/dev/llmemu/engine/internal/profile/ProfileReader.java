@@ -206,6 +206,8 @@ public final class ProfileReader {
     }
     JsonField overheads = latency.get("overheads");
     double frontendUs = overheads.present() ? overheads.get("frontend_us").number(0, 1e8, 0) : 0;
+    double perOutputUs =
+        overheads.present() ? overheads.get("frontend_per_output_us").number(0, 1e6, 0) : 0;
     @Nullable String provenance =
         r.get("provenance").present() ? r.get("provenance").node().toString() : null;
     @Nullable String fidelity =
@@ -219,6 +221,7 @@ public final class ProfileReader {
         model2,
         description,
         Duration.ofNanos(Math.round(frontendUs * 1000)),
+        Duration.ofNanos(Math.round(perOutputUs * 1000)),
         r.source(),
         FORMAT + "/" + version,
         provenance,

@@ -54,6 +54,7 @@ class ProfileReaderTest {
     assertThat(p.engineConfig().enablePrefixCaching()).isTrue();
     assertThat(p.kvCacheTokens()).isEqualTo(1024L * 16);
     assertThat(p.frontendLatency()).isEqualTo(Duration.ofMillis(2));
+    assertThat(p.frontendPerOutput()).isEqualTo(Duration.ofNanos(75_500));
     assertThat(p.format()).isEqualTo("llmemu-profile/1");
     assertThat(p.provenance()).hasValue("{\"method\":\"hand-written\"}");
     assertThat(p.fidelity()).isEmpty();

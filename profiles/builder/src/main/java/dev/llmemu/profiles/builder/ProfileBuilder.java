@@ -160,6 +160,7 @@ public final class ProfileBuilder {
     ov.put("per_request_us", overheads.perRequestUs());
     ov.put("prefill_step_us", overheads.prefillStepUs());
     ov.put("frontend_us", overheads.frontendUs());
+    ov.put("frontend_per_output_us", overheads.frontendPerOutputUs());
     ObjectNode prov = root.putObject("provenance");
     prov.put(
         "generator",

@@ -57,30 +57,6 @@ public final class InferencePerfReplay {
     return new Run(stages, result);
   }
 
-  /**
-   * What a decoding request of a stage sees on average (steps weighted by their number of
-   * requests): {mean batch size, share of steps that carry a prefill chunk}.
-   */
-  public static double[] stepMix(Run run, int stage) {
-    List<RequestSpec> specs = run.stages().get(stage);
-    long from = specs.get(0).arrival().toNanos();
-    long to = specs.get(specs.size() - 1).arrival().toNanos();
-    double sumSq = 0;
-    double sum = 0;
-    double prefill = 0;
-    for (var s : run.result().steps()) {
-      if (s.startNanos() >= from && s.startNanos() <= to) {
-        double n = s.scheduledRequests();
-        sumSq += n * n;
-        sum += n;
-        if (s.newRequests() > 0 || s.scheduledTokens() > s.scheduledRequests()) {
-          prefill += n;
-        }
-      }
-    }
-    return sum == 0 ? new double[2] : new double[] {sumSq / sum, prefill / sum};
-  }
-
   /** Replays and compares every stage. */
   public static List<StageComparison> compare(
       InferencePerfExperiment exp, HardwareProfile profile, long seed) {

@@ -56,6 +56,18 @@ class CatalogTest {
     assertThat(CatalogCommand.ENTRIES).hasSize(13);
     Overheads o = Calibration.load();
     assertThat(o.frontendUs()).isPositive();
+    assertThat(o.frontendPerOutputUs()).isPositive();
+    // Every bundled profile carries the same front-end terms (they model vLLM's API server, not
+    // the GPU or the model).
+    for (String name : Profiles.knownNames()) {
+      var p = Profiles.load(name);
+      assertThat(p.frontendLatency().toNanos())
+          .as(name)
+          .isEqualTo(Math.round(o.frontendUs() * 1000));
+      assertThat(p.frontendPerOutput().toNanos())
+          .as(name)
+          .isEqualTo(Math.round(o.frontendPerOutputUs() * 1000));
+    }
   }
 
   @Test
