@@ -64,6 +64,11 @@ public final class Executive {
       // Keep the cadence: the next step starts when the previous one ended, not when we woke.
       long start = busy && now - lastDeadline < MAX_LAG_NANOS ? lastDeadline : now;
       long duration = core.beginStep(start);
+      if (duration < 0 && !core.hasWork()) {
+        // Deferred aborts (requests finished by a stop string) took the last work away.
+        busy = false;
+        continue;
+      }
       if (duration < 0) {
         throw new IllegalStateException(
             "engine stalled: "

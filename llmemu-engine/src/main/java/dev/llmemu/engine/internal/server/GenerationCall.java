@@ -137,7 +137,14 @@ final class GenerationCall {
           new OutputSink() {
             @Override
             public void accept(RequestOutput output) {
-              onOutput(promptIndex, output);
+              try {
+                onOutput(promptIndex, output);
+              } catch (RuntimeException e) {
+                // Never let a front-end bug take the executive thread down.
+                java.util.logging.Logger.getLogger(GenerationCall.class.getName())
+                    .log(java.util.logging.Level.WARNING, "output handling failed", e);
+                onReject(new IllegalArgumentException("Internal server error"));
+              }
             }
 
             @Override

@@ -89,6 +89,7 @@ public final class HttpServer implements AutoCloseable {
   private final ExecutorService offload;
   private final EventLoopGroup group;
   private @Nullable Channel serverChannel;
+  private volatile boolean engineFailureLogged;
 
   public HttpServer(
       ServerSettings settings,
@@ -249,6 +250,9 @@ public final class HttpServer implements AutoCloseable {
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      // Keep the connection when the client may go on: the aggregator discards the rest of the
+      // body. Closing while the client still writes would turn the 413 into a reset.
+      boolean keepAlive = HttpUtil.isKeepAlive(oversized);
       if (oversized instanceof io.netty.handler.codec.http.HttpRequest req) {
         Incoming in =
             new Incoming(
@@ -268,7 +272,7 @@ public final class HttpServer implements AutoCloseable {
               "Request body too large: the limit is "
                   + settings.maxBodyBytes()
                   + " bytes (llmemu --max-request-body-bytes)"),
-          false);
+          keepAlive);
     }
   }
 
@@ -575,6 +579,11 @@ public final class HttpServer implements AutoCloseable {
             503, "The server is starting up (llmemu readiness delay); retry later");
       }
       if (!engine.isAlive()) {
+        Throwable failure = engine.failure();
+        if (failure != null && !engineFailureLogged) {
+          engineFailureLogged = true;
+          LOG.log(Level.SEVERE, "the engine's executive died", failure);
+        }
         throw ApiError.ofStatus(503, "The engine is not running");
       }
     }
@@ -746,8 +755,7 @@ public final class HttpServer implements AutoCloseable {
             gr);
         return;
       }
-      if (settings.maxWaitingRequests() > 0
-          && metrics.lastWaiting() + submittedSinceStep.get() >= settings.maxWaitingRequests()) {
+      if (settings.maxWaitingRequests() > 0 && wouldOverflowQueue(gr.numChoices())) {
         record(in, 429, gr, null);
         ByteBuf errBody = channel().alloc().buffer(256);
         Json.error(
@@ -801,6 +809,17 @@ public final class HttpServer implements AutoCloseable {
         current = null;
         throw ApiError.badRequest(e.getMessage(), null);
       }
+    }
+
+    /**
+     * Whether admitting this request would leave more than the allowed number waiting: the last
+     * step's waiting requests plus those submitted since, less the free {@code max_num_seqs} slots
+     * (an estimate at step granularity; KV-cache pressure is not foreseen).
+     */
+    private boolean wouldOverflowQueue(int sequences) {
+      int free = Math.max(0, engine.config().maxNumSeqs() - metrics.lastRunning());
+      long pending = (long) metrics.lastWaiting() + submittedSinceStep.get() + sequences;
+      return pending - free > settings.maxWaitingRequests();
     }
 
     private int parseStatus(String value) {

@@ -15,10 +15,109 @@ import org.jspecify.annotations.Nullable;
 final class OpenAiRequests {
   static final int MAX_LOGPROBS = 20;
 
+  /** vLLM v0.18's CompletionRequest fields, in declaration order (pydantic's error order). */
+  static final List<String> COMPLETION_FIELDS =
+      List.of(
+          "model",
+          "prompt",
+          "echo",
+          "frequency_penalty",
+          "logit_bias",
+          "logprobs",
+          "max_tokens",
+          "n",
+          "presence_penalty",
+          "seed",
+          "stop",
+          "stream",
+          "stream_options",
+          "suffix",
+          "temperature",
+          "top_p",
+          "user",
+          "use_beam_search",
+          "top_k",
+          "min_p",
+          "repetition_penalty",
+          "length_penalty",
+          "stop_token_ids",
+          "include_stop_str_in_output",
+          "ignore_eos",
+          "min_tokens",
+          "skip_special_tokens",
+          "spaces_between_special_tokens",
+          "truncate_prompt_tokens",
+          "allowed_token_ids",
+          "prompt_logprobs",
+          "prompt_embeds",
+          "add_special_tokens",
+          "response_format",
+          "priority",
+          "request_id",
+          "return_token_ids",
+          "cache_salt");
+
+  /** vLLM v0.18's ChatCompletionRequest fields, in declaration order. */
+  static final List<String> CHAT_FIELDS =
+      List.of(
+          "messages",
+          "model",
+          "frequency_penalty",
+          "logit_bias",
+          "logprobs",
+          "top_logprobs",
+          "max_tokens",
+          "max_completion_tokens",
+          "n",
+          "presence_penalty",
+          "response_format",
+          "seed",
+          "stop",
+          "stream",
+          "stream_options",
+          "temperature",
+          "top_p",
+          "tools",
+          "tool_choice",
+          "reasoning_effort",
+          "include_reasoning",
+          "parallel_tool_calls",
+          "user",
+          "use_beam_search",
+          "top_k",
+          "min_p",
+          "repetition_penalty",
+          "length_penalty",
+          "stop_token_ids",
+          "include_stop_str_in_output",
+          "ignore_eos",
+          "min_tokens",
+          "skip_special_tokens",
+          "spaces_between_special_tokens",
+          "truncate_prompt_tokens",
+          "prompt_logprobs",
+          "allowed_token_ids",
+          "bad_words",
+          "echo",
+          "add_generation_prompt",
+          "continue_final_message",
+          "add_special_tokens",
+          "documents",
+          "chat_template",
+          "chat_template_kwargs",
+          "mm_processor_kwargs",
+          "structured_outputs",
+          "priority",
+          "request_id",
+          "logits_processors",
+          "return_tokens_as_token_ids",
+          "return_token_ids",
+          "cache_salt");
+
   private OpenAiRequests() {}
 
   static GenerationRequest completion(JsonNode body, int maxNumSeqs) {
-    PyErrors errors = new PyErrors();
+    PyErrors errors = new PyErrors(COMPLETION_FIELDS);
     if (!body.isObject()) {
       errors.add(
           "model_attributes_type",
@@ -134,7 +233,7 @@ final class OpenAiRequests {
   }
 
   static GenerationRequest chat(JsonNode body, int maxNumSeqs) {
-    PyErrors errors = new PyErrors();
+    PyErrors errors = new PyErrors(CHAT_FIELDS);
     if (!body.isObject()) {
       errors.add(
           "model_attributes_type",

@@ -17,10 +17,28 @@ final class PyErrors {
   private static final int MAX_INPUT_REPR = 200;
 
   private final List<String> errors = new ArrayList<>();
+  private final List<Integer> order = new ArrayList<>();
+  private final List<String> fieldOrder;
+  private @Nullable String valueError;
   private @Nullable String param;
 
+  PyErrors() {
+    this(List.of());
+  }
+
+  /** Errors reported in the order of the model's field declarations, as pydantic reports them. */
+  PyErrors(List<String> fieldOrder) {
+    this.fieldOrder = fieldOrder;
+  }
+
   boolean isEmpty() {
-    return errors.isEmpty();
+    return errors.isEmpty() && valueError == null;
+  }
+
+  private void addEntry(String text, @Nullable Object field) {
+    int i = field == null ? -1 : fieldOrder.indexOf(field.toString());
+    errors.add(text);
+    order.add(i < 0 ? Integer.MAX_VALUE : i);
   }
 
   /** A pydantic error at {@code ('body', loc...)}. */
@@ -43,32 +61,54 @@ final class PyErrors {
       b.append(", 'input': ").append(repr(input));
     }
     b.append('}');
-    errors.add(b.toString());
+    addEntry(b.toString(), loc.isEmpty() ? null : loc.get(0));
   }
 
-  /** A {@code VLLMValidationError} raised by a model validator: pydantic's "Value error, …". */
+  /**
+   * A {@code VLLMValidationError} raised by one of vLLM's {@code mode="before"} model validators:
+   * pydantic stops at the first one, so it is reported alone, with its parameter as {@code param}.
+   */
   void valueError(String message, @Nullable String parameter, JsonNode body) {
-    add("value_error", List.of(), "Value error, " + message, body);
-    if (param == null) {
-      param = parameter;
+    if (valueError != null) {
+      return;
     }
+    valueError =
+        "{'type': 'value_error', 'loc': ('body',), 'msg': "
+            + pyString("Value error, " + message)
+            + ", 'input': "
+            + repr(body)
+            + "}";
+    param = parameter;
   }
 
   /** A bare error string, as vLLM's content-type check raises. */
   void raw(String message) {
-    errors.add(message);
+    addEntry(message, null);
   }
 
   ApiError toApiError() {
-    int n = errors.size();
+    List<String> sorted = new ArrayList<>();
+    if (valueError != null) {
+      sorted.add(valueError);
+    } else {
+      Integer[] idx = new Integer[errors.size()];
+      for (int i = 0; i < idx.length; i++) {
+        idx[i] = i;
+      }
+      java.util.Arrays.sort(idx, java.util.Comparator.comparingInt(i -> order.get(i)));
+      for (Integer i : idx) {
+        sorted.add(errors.get(i));
+      }
+    }
+    int n = sorted.size();
     StringBuilder m =
         new StringBuilder()
             .append(n)
             .append(n == 1 ? " validation error:\n" : " validation errors:\n");
-    for (String e : errors) {
+    for (String e : sorted) {
       m.append("  ").append(e).append('\n');
     }
-    return ApiError.validation(m.toString().stripTrailing(), param);
+    return ApiError.validation(m.toString().stripTrailing(), valueError != null ? param : null);
   }
 
   static ApiError single(String message) {
