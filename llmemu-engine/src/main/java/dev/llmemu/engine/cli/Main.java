@@ -114,6 +114,7 @@ public final class Main implements Runnable {
   @Command(
       name = "serve",
       sortOptions = false,
+      abbreviateSynopsis = true,
       mixinStandardHelpOptions = true,
       versionProvider = Main.Version.class,
       usageHelpAutoWidth = true,

@@ -19,23 +19,31 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class ChatApiTest {
   static EmulatedVllmServer server;
+  static EmulatedVllmServer paced;
   static final HttpClient client =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   static void start() {
     server = TestServers.fast().servedModelName("my-model", "alias").start();
+    paced = TestServers.paced().servedModelName("my-model").start();
   }
 
   @AfterAll
   static void stop() {
+    paced.close();
     server.close();
   }
 
   static Http.Reply chat(String json) throws IOException, InterruptedException {
+    return chat(server, json);
+  }
+
+  static Http.Reply chat(EmulatedVllmServer target, String json)
+      throws IOException, InterruptedException {
     HttpResponse<String> r =
         client.send(
-            HttpRequest.newBuilder(URI.create(server.url("/v1/chat/completions")))
+            HttpRequest.newBuilder(URI.create(target.url("/v1/chat/completions")))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .build(),
@@ -106,6 +114,7 @@ class ChatApiTest {
   void streamSendsRoleThenOneContentChunkPerStepThenFinishUsageAndDone() throws Exception {
     Http.Reply r =
         chat(
+            paced,
             "{"
                 + HI
                 + ",\"max_tokens\":3,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
@@ -131,10 +140,12 @@ class ChatApiTest {
   @Test
   void continuousUsageStartsAtZeroOnTheRoleChunk() throws Exception {
     List<JsonNode> json =
-        chat("{"
-                + HI
-                + ",\"max_tokens\":2,\"stream\":true,"
-                + "\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}}")
+        chat(
+                paced,
+                "{"
+                    + HI
+                    + ",\"max_tokens\":2,\"stream\":true,"
+                    + "\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}}")
             .jsonEvents();
     assertThat(json)
         .extracting(n -> n.at("/usage/completion_tokens").asInt())

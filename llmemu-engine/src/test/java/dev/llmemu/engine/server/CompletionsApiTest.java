@@ -13,14 +13,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class CompletionsApiTest {
   static EmulatedVllmServer server;
+  static EmulatedVllmServer paced;
 
   @BeforeAll
   static void start() {
     server = TestServers.fast().enablePromptTokensDetails(true).start();
+    paced = TestServers.paced().start();
   }
 
   @AfterAll
   static void stop() {
+    paced.close();
     server.close();
   }
 
@@ -150,7 +153,7 @@ class CompletionsApiTest {
   void streamIsFramedAsVllmFramesIt() {
     Http.Reply r =
         Http.post(
-            server,
+            paced,
             "/v1/completions",
             "{\"prompt\":\"Hello\",\"max_tokens\":3,\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true}}");
@@ -194,7 +197,7 @@ class CompletionsApiTest {
   void continuousUsageStatsCountTokensPerEvent() {
     Http.Reply r =
         Http.post(
-            server,
+            paced,
             "/v1/completions",
             "{\"prompt\":\"Hello\",\"max_tokens\":3,\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}}");
@@ -211,7 +214,7 @@ class CompletionsApiTest {
   void streamWithoutUsageEndsWithDone() {
     Http.Reply r =
         Http.post(
-            server,
+            paced,
             "/v1/completions",
             "{\"prompt\":\"Hello\",\"max_tokens\":2,\"stream\":true,\"stream_options\":{}}");
     assertThat(r.events()).hasSize(3).containsSubsequence("[DONE]");

@@ -13,4 +13,13 @@ final class TestServers {
         .seed(42)
         .ioThreads(2);
   }
+
+  /**
+   * Steps long enough (40 ms) that the event loop always writes one SSE event per engine step
+   * before the next step ends, even on a loaded machine: for tests that count events. (When a
+   * client or the event loop falls behind, outputs merge, as in vLLM.)
+   */
+  static EmulatedVllmServer.Builder paced() {
+    return fast().latencyModel(StepLatencyModel.constant(Duration.ofMillis(40)));
+  }
 }
