@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 /** The command line: flags named as in vllm serve, one-line errors with exit code 2, health. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class MainTest {
   record Result(int code, String out, String err) {}
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * published POM does not depend on them, and the in-process server works next to a different Netty
  * (4.1) on the class path.
  */
-@Timeout(120)
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ShadedJarIT {
   static Path prop(String name) {
     String v = System.getProperty(name);

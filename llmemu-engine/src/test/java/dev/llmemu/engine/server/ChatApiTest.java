@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** /v1/chat/completions over the JDK HTTP client. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ChatApiTest {
   static EmulatedVllmServer server;
   static EmulatedVllmServer paced;

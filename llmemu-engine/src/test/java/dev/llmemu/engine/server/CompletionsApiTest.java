@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** /v1/completions over OkHttp: vLLM v0.18's shapes, streamed and not. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class CompletionsApiTest {
   static EmulatedVllmServer server;
   static EmulatedVllmServer paced;

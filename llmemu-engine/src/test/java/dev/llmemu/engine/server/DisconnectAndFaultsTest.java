@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Client disconnects abort requests; emulator faults; readiness; the bounded queue. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class DisconnectAndFaultsTest {
 
   static int activeRequests(EmulatedVllmServer s) {

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The non-generation endpoints: models, health, ping, version, tokenize, detokenize, metrics. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EndpointsApiTest {
   static EmulatedVllmServer server;
 

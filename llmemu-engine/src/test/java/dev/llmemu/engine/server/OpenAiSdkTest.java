@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The official OpenAI Java SDK, called the way a user's code calls it. */
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class OpenAiSdkTest {
   static EmulatedVllmServer server;
   static OpenAIClient client;

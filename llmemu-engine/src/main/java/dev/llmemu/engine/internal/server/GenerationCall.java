@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -57,6 +56,8 @@ final class GenerationCall {
   private final Runnable onComplete;
   private final String[] engineIds;
   private final Choice[] choices;
+  private final FlushDispatcher dispatcher;
+  private final boolean keepAlive;
 
   // Guarded by this.
   private boolean flushScheduled;
@@ -79,8 +80,12 @@ final class GenerationCall {
       String responseId,
       long engineSeq,
       RequestFaults faults,
+      FlushDispatcher dispatcher,
+      boolean keepAlive,
       Runnable onComplete) {
     this.channel = channel;
+    this.dispatcher = dispatcher;
+    this.keepAlive = keepAlive;
     this.engine = engine;
     this.metrics = metrics;
     this.settings = settings;
@@ -131,7 +136,7 @@ final class GenerationCall {
               .cacheSalt(req.cacheSalt)
               .build();
       int promptIndex = p;
-      metrics.onSubmitted(engineIds[p], req.n, effective);
+      metrics.onSubmitted(engineIds[p], req.n);
       engine.submit(
           spec,
           new OutputSink() {
@@ -190,7 +195,8 @@ final class GenerationCall {
       }
     }
     if (schedule) {
-      channel.eventLoop().execute(this::flush);
+      // Outputs are emitted inside an engine step; the dispatcher submits at the step's end.
+      dispatcher.schedule(channel.eventLoop(), this);
     }
   }
 
@@ -231,7 +237,7 @@ final class GenerationCall {
     }
   }
 
-  private void flush() {
+  void flush() {
     if (completed) {
       synchronized (this) {
         flushScheduled = false;
@@ -298,7 +304,7 @@ final class GenerationCall {
         buf.writeBytes("\n\n".getBytes(StandardCharsets.US_ASCII));
         buf.writeBytes(DONE);
         channel.write(new DefaultHttpContent(buf));
-        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        endStream();
         onComplete.run();
         return;
       }
@@ -309,12 +315,13 @@ final class GenerationCall {
         buf.writeBytes(DONE);
         completed = true;
         channel.write(new DefaultHttpContent(buf));
-        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        endStream();
         onComplete.run();
         return;
       }
       if (buf.isReadable()) {
-        channel.writeAndFlush(new DefaultHttpContent(buf));
+        // No promise: a failed write closes the channel, and channelInactive aborts the request.
+        channel.writeAndFlush(new DefaultHttpContent(buf), channel.voidPromise());
       } else {
         buf.release();
       }
@@ -331,7 +338,7 @@ final class GenerationCall {
     if (fail) {
       completed = true;
       abortAll();
-      HttpServer.writeError(channel, ApiError.internal(), true);
+      HttpServer.writeError(channel, ApiError.internal(), keepAlive);
       onComplete.run();
       return;
     }
@@ -343,7 +350,7 @@ final class GenerationCall {
       } else {
         writeCompletionResponse(body);
       }
-      HttpServer.writeJson(channel, HttpResponseStatus.OK, body, true);
+      HttpServer.writeJson(channel, HttpResponseStatus.OK, body, keepAlive);
       onComplete.run();
     }
   }
@@ -358,11 +365,22 @@ final class GenerationCall {
       buf.writeBytes("\n\n".getBytes(StandardCharsets.US_ASCII));
       buf.writeBytes(DONE);
       channel.write(new DefaultHttpContent(buf));
-      channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      endStream();
     } else {
-      HttpServer.writeError(channel, e, true);
+      HttpServer.writeError(channel, e, keepAlive);
     }
     onComplete.run();
+  }
+
+  /** Ends the chunked response; closes the connection if the client asked for that. */
+  private void endStream() {
+    if (keepAlive) {
+      channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    } else {
+      channel
+          .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+          .addListener(ChannelFutureListener.CLOSE);
+    }
   }
 
   private void sendStreamHeaders() {
@@ -370,6 +388,9 @@ final class GenerationCall {
     res.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    if (!keepAlive) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
     channel.writeAndFlush(res);
     headersSent = true;
   }
@@ -418,7 +439,7 @@ final class GenerationCall {
       g.writeEndArray();
       if (req.continuousUsage) {
         int p = promptTokens(index);
-        writeUsage(g, p, 0, false, false);
+        writeUsage(g, p, 0, false);
       }
       if (req.returnTokenIds) {
         Json.intArray(g, "prompt_token_ids", req.prompts.get(index / req.n));
@@ -441,7 +462,7 @@ final class GenerationCall {
         g.writeEndObject();
         g.writeEndArray();
         if (req.continuousUsage) {
-          writeUsage(g, promptTokens(index), 0, false, false);
+          writeUsage(g, promptTokens(index), 0, false);
         }
         g.writeEndObject();
         end(buf, g);
@@ -480,7 +501,7 @@ final class GenerationCall {
       g.writeEndObject();
       g.writeEndArray();
       if (req.continuousUsage) {
-        writeUsage(g, promptTokens(d.index), d.outputTokens, false, false);
+        writeUsage(g, promptTokens(d.index), d.outputTokens, false);
       }
       g.writeEndObject();
       end(buf, g);
@@ -532,7 +553,7 @@ final class GenerationCall {
       g.writeEndObject();
       g.writeEndArray();
       if (req.continuousUsage) {
-        writeUsage(g, promptTokens(d.index), d.outputTokens, true, false);
+        writeUsage(g, promptTokens(d.index), d.outputTokens, true);
       } else {
         g.writeNullField("usage");
       }
@@ -583,8 +604,7 @@ final class GenerationCall {
     g.writeEndObject();
   }
 
-  private static void writeUsage(
-      JsonGenerator g, int prompt, int completion, boolean nullDetails, boolean unused)
+  private static void writeUsage(JsonGenerator g, int prompt, int completion, boolean nullDetails)
       throws IOException {
     g.writeObjectFieldStart("usage");
     g.writeNumberField("prompt_tokens", prompt);
@@ -853,9 +873,5 @@ final class GenerationCall {
       }
       return d;
     }
-  }
-
-  static int[] copy(int[] a) {
-    return Arrays.copyOf(a, a.length);
   }
 }

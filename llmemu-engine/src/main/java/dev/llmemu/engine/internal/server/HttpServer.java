@@ -85,6 +85,7 @@ public final class HttpServer implements AutoCloseable {
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong engineSeq = new AtomicLong();
   private final AtomicInteger submittedSinceStep = new AtomicInteger();
+  private final FlushDispatcher dispatcher = new FlushDispatcher();
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final ExecutorService offload;
   private final EventLoopGroup group;
@@ -119,8 +120,12 @@ public final class HttpServer implements AutoCloseable {
             });
   }
 
-  /** Called by the metrics hook after each engine step: resets the admission estimate. */
+  /**
+   * Called on the executive thread after each engine step: hands the step's outputs to the event
+   * loops and resets the admission estimate.
+   */
   public void onStep() {
+    dispatcher.endOfStep();
     submittedSinceStep.set(0);
   }
 
@@ -801,6 +806,8 @@ public final class HttpServer implements AutoCloseable {
               id,
               engineSeq.getAndIncrement(),
               rf,
+              dispatcher,
+              keepAlive,
               () -> done(keepAlive));
       current = call;
       try {

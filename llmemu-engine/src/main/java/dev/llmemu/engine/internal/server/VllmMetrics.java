@@ -21,7 +21,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.jspecify.annotations.Nullable;
 
 /**
  * vLLM's {@code vllm:*} Prometheus metrics (v0.18 names, types, labels and buckets; see
@@ -321,8 +320,8 @@ public final class VllmMetrics implements EngineObserver {
   }
 
   /** Registers a request's {@code n} so that per-parent histograms are observed once. */
-  public void onSubmitted(String parentRequestId, int n, int effectiveMaxTokens) {
-    parents.put(parentRequestId, new ParentState(n, effectiveMaxTokens));
+  public void onSubmitted(String parentRequestId, int n) {
+    parents.put(parentRequestId, new ParentState(n));
   }
 
   /** Forgets a request the engine will never report (refused, or aborted before it finished). */
@@ -404,7 +403,7 @@ public final class VllmMetrics implements EngineObserver {
     tpot.labelValues(ENGINE, modelName).observe(perToken);
     requestPromptTokens.labelValues(ENGINE, modelName).observe(r.promptTokens());
     requestGenerationTokens.labelValues(ENGINE, modelName).observe(r.outputTokens());
-    requestParamsMaxTokens(r);
+    paramsMaxTokens.labelValues(ENGINE, modelName).observe(r.maxTokens());
     prefillKvComputed
         .labelValues(ENGINE, modelName)
         .observe(Math.max(0, r.promptTokens() - Math.max(0, r.cachedTokens())));
@@ -417,10 +416,6 @@ public final class VllmMetrics implements EngineObserver {
       paramsN.labelValues(ENGINE, modelName).observe(p.n);
       maxNumGenerationTokens.labelValues(ENGINE, modelName).observe(p.maxOutput);
     }
-  }
-
-  private void requestParamsMaxTokens(RequestResult r) {
-    paramsMaxTokens.labelValues(ENGINE, modelName).observe(r.maxTokens());
   }
 
   private static double seconds(Duration d) {
@@ -478,22 +473,16 @@ public final class VllmMetrics implements EngineObserver {
 
   private static final class ParentState {
     final int n;
-    final int maxTokens;
     int done;
     int maxOutput;
 
-    ParentState(int n, int maxTokens) {
+    ParentState(int n) {
       this.n = n;
-      this.maxTokens = maxTokens;
     }
 
     synchronized boolean childFinished(int outputTokens) {
       maxOutput = Math.max(maxOutput, outputTokens);
       return ++done >= n;
     }
-  }
-
-  static @Nullable String unused() {
-    return null;
   }
 }
