@@ -160,6 +160,65 @@ final class GenerationCall {
     }
   }
 
+  /**
+   * Encodes a few streamed and non-streamed responses into a throwaway channel, so that the classes
+   * and code paths of the first real response are loaded and warm: otherwise the first stream of a
+   * fresh JVM writes its first events tens of milliseconds late, merged into one.
+   */
+  static void warmUp(Engine engine, VllmMetrics metrics, ServerSettings settings) {
+    for (GenerationRequest.Kind kind : GenerationRequest.Kind.values()) {
+      for (boolean stream : new boolean[] {true, false}) {
+        io.netty.channel.embedded.EmbeddedChannel ch =
+            new io.netty.channel.embedded.EmbeddedChannel();
+        ch.pipeline().addLast("codec", new io.netty.handler.codec.http.HttpServerCodec());
+        GenerationRequest req = new GenerationRequest(kind);
+        req.prompts = java.util.List.of(new int[] {1, 2, 3});
+        req.promptTexts = java.util.Arrays.asList((String) null);
+        req.stream = stream;
+        req.includeUsage = true;
+        req.maxTokens = 2;
+        GenerationCall call =
+            new GenerationCall(
+                ch,
+                engine,
+                metrics,
+                settings,
+                req,
+                "warmup",
+                0,
+                RequestFaults.NONE,
+                new FlushDispatcher(),
+                true,
+                () -> {});
+        // The codec needs a request before it encodes a response.
+        ch.writeInbound(
+            new io.netty.handler.codec.http.DefaultFullHttpRequest(
+                HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.POST, "/"));
+        if (stream) {
+          call.sendStreamHeaders();
+        }
+        for (int i = 1; i <= 2; i++) {
+          call.onOutput(
+              0,
+              new RequestOutput(
+                  "warmup",
+                  "warmup",
+                  0,
+                  new int[] {279},
+                  " the",
+                  3,
+                  0,
+                  i,
+                  i == 2 ? FinishReason.LENGTH : null,
+                  null,
+                  0));
+          call.flush();
+        }
+        ch.finishAndReleaseAll();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- executive thread
 
   private void onOutput(int promptIndex, RequestOutput out) {
@@ -276,6 +335,8 @@ final class GenerationCall {
     boolean drop = faults.dropAfterTokens >= 0 && tokensSoFar >= faults.dropAfterTokens;
     if (req.stream) {
       ByteBuf buf = channel.alloc().buffer(256 * Math.max(1, deltas.size()));
+      buf.writerIndex(CHUNK_HEADER); // room for the chunk-size line, see writeChunk
+      buf.readerIndex(CHUNK_HEADER);
       if (!roleSent && !deltas.isEmpty() && req.kind == GenerationRequest.Kind.CHAT) {
         roleSent = true;
         for (int i = 0; i < choices.length; i++) {
@@ -320,8 +381,7 @@ final class GenerationCall {
         return;
       }
       if (buf.isReadable()) {
-        // No promise: a failed write closes the channel, and channelInactive aborts the request.
-        channel.writeAndFlush(new DefaultHttpContent(buf), channel.voidPromise());
+        writeChunk(buf);
       } else {
         buf.release();
       }
@@ -370,6 +430,39 @@ final class GenerationCall {
       HttpServer.writeError(channel, e, keepAlive);
     }
     onComplete.run();
+  }
+
+  /** Bytes reserved at the start of an SSE buffer for the chunk-size line: 6 hex digits, CRLF. */
+  private static final int CHUNK_HEADER = 8;
+
+  private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Writes the events in {@code buf} (after its reserved header) as one HTTP chunk, framed here and
+   * written below the HTTP codec: one buffer and one gathering write per event, instead of the
+   * codec's three. The codec keeps its chunked state; {@link #endStream} goes through it.
+   */
+  private void writeChunk(ByteBuf buf) {
+    int length = buf.readableBytes();
+    if (length >= 1 << 24) {
+      channel.writeAndFlush(new DefaultHttpContent(buf), channel.voidPromise());
+      return;
+    }
+    for (int i = 5; i >= 0; i--) {
+      buf.setByte(i, HEX[(length >>> ((5 - i) * 4)) & 0xf]);
+    }
+    buf.setByte(6, '\r');
+    buf.setByte(7, '\n');
+    buf.readerIndex(0);
+    buf.writeBytes(CRLF);
+    io.netty.channel.ChannelHandlerContext codec = channel.pipeline().context("codec");
+    if (codec == null) {
+      buf.release();
+      return;
+    }
+    // No promise: a failed write closes the channel, and channelInactive aborts the request.
+    codec.writeAndFlush(buf, channel.voidPromise());
   }
 
   /** Ends the chunked response; closes the connection if the client asked for that. */

@@ -151,6 +151,14 @@ public final class HttpServer implements AutoCloseable {
                         .addLast("api", new ApiHandler());
                   }
                 });
+    offload.execute(
+        () -> {
+          try {
+            GenerationCall.warmUp(engine, metrics, settings);
+          } catch (RuntimeException e) {
+            LOG.log(Level.FINE, "warm-up failed", e);
+          }
+        });
     ChannelFuture f = b.bind(settings.host(), settings.port()).sync();
     serverChannel = f.channel();
     return ((InetSocketAddress) f.channel().localAddress()).getPort();

@@ -6,6 +6,9 @@ import dev.llmemu.engine.FinishReason;
 import dev.llmemu.engine.RequestResult;
 import dev.llmemu.engine.StepStats;
 import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -85,6 +88,19 @@ public final class VllmMetrics implements EngineObserver {
   private final Histogram decodeTime;
   private final Histogram inferenceTime;
   private final Histogram prefillKvComputed;
+
+  // The label children updated every step, looked up once: labelValues() hashes on every call.
+  private final GaugeDataPoint runningDp;
+  private final GaugeDataPoint waitingDp;
+  private final GaugeDataPoint kvUsageDp;
+  private final CounterDataPoint prefixQueriesDp;
+  private final CounterDataPoint prefixHitsDp;
+  private final CounterDataPoint preemptionsDp;
+  private final CounterDataPoint promptTokensDp;
+  private final CounterDataPoint generationTokensDp;
+  private final DistributionDataPoint iterationTokensDp;
+  private final DistributionDataPoint ttftDp;
+  private final DistributionDataPoint itlDp;
 
   // Readable snapshot values, written on the executive thread.
   private volatile int lastRunning;
@@ -232,6 +248,18 @@ public final class VllmMetrics implements EngineObserver {
             "sha256")
         .set(1);
 
+    runningDp = running.labelValues(ENGINE, modelName);
+    waitingDp = waiting.labelValues(ENGINE, modelName);
+    kvUsageDp = kvUsage.labelValues(ENGINE, modelName);
+    prefixQueriesDp = prefixQueries.labelValues(ENGINE, modelName);
+    prefixHitsDp = prefixHits.labelValues(ENGINE, modelName);
+    preemptionsDp = preemptions.labelValues(ENGINE, modelName);
+    promptTokensDp = promptTokens.labelValues(ENGINE, modelName);
+    generationTokensDp = generationTokens.labelValues(ENGINE, modelName);
+    iterationTokensDp = iterationTokens.labelValues(ENGINE, modelName);
+    ttftDp = ttft.labelValues(ENGINE, modelName);
+    itlDp = itl.labelValues(ENGINE, modelName);
+
     // vLLM creates every label child at start-up, so every series exists before any traffic.
     running.labelValues(ENGINE, modelName).set(0);
     waiting.labelValues(ENGINE, modelName).set(0);
@@ -334,36 +362,36 @@ public final class VllmMetrics implements EngineObserver {
     lastRunning = s.numRunning();
     lastWaiting = s.numWaiting();
     lastKvUsage = s.kvCacheUsage();
-    running.labelValues(ENGINE, modelName).set(s.numRunning());
-    waiting.labelValues(ENGINE, modelName).set(s.numWaiting());
-    kvUsage.labelValues(ENGINE, modelName).set(s.kvCacheUsage());
+    runningDp.set(s.numRunning());
+    waitingDp.set(s.numWaiting());
+    kvUsageDp.set(s.kvCacheUsage());
     if (s.prefixCacheQueries() > 0) {
-      prefixQueries.labelValues(ENGINE, modelName).inc(s.prefixCacheQueries());
-      prefixHits.labelValues(ENGINE, modelName).inc(s.prefixCacheHits());
+      prefixQueriesDp.inc(s.prefixCacheQueries());
+      prefixHitsDp.inc(s.prefixCacheHits());
     }
     if (s.preemptions() > 0) {
-      preemptions.labelValues(ENGINE, modelName).inc(s.preemptions());
+      preemptionsDp.inc(s.preemptions());
     }
     if (s.firstTokenPromptTokens() > 0) {
-      promptTokens.labelValues(ENGINE, modelName).inc(s.firstTokenPromptTokens());
+      promptTokensDp.inc(s.firstTokenPromptTokens());
     }
     if (s.generatedTokens() > 0) {
-      generationTokens.labelValues(ENGINE, modelName).inc(s.generatedTokens());
+      generationTokensDp.inc(s.generatedTokens());
     }
     int iteration = s.firstTokenPromptTokens() + s.generatedTokens();
     if (iteration > 0) {
-      iterationTokens.labelValues(ENGINE, modelName).observe(iteration);
+      iterationTokensDp.observe(iteration);
     }
   }
 
   @Override
   public void onFirstToken(String requestId, long ttftNanos) {
-    ttft.labelValues(ENGINE, modelName).observe(ttftNanos / NANOS);
+    ttftDp.observe(ttftNanos / NANOS);
   }
 
   @Override
   public void onInterTokenLatency(long nanos) {
-    itl.labelValues(ENGINE, modelName).observe(nanos / NANOS);
+    itlDp.observe(nanos / NANOS);
   }
 
   @Override
