@@ -13,6 +13,6 @@ if ! build_log=$(./mvnw -q -B -pl llmemu-engine -am test-compile dependency:buil
   echo "$build_log" >&2
   exit 1
 fi
-exec java ${BENCH_JAVA_OPTS:-} -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
+exec java -Xms2g -Xmx2g -Xmn1536m -XX:+AlwaysPreTouch ${BENCH_JAVA_OPTS:-} \
   -cp "llmemu-engine/target/test-classes:llmemu-engine/target/classes:$(cat "$cp_file")" \
   dev.llmemu.engine.bench.ServerLoadBenchmark "${1:-all}"

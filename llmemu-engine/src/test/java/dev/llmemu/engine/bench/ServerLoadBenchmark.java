@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *       gaps (mean, p50, p99, p99.9, max).
  *   <li>{@code concurrency}: 1,024 concurrent streams held open for several seconds; errors, peak
  *       concurrently streaming, gaps.
+ *   <li>{@code sweep}: the {@code itl} scenario at 32, 64, 128 and 256 streams.
  *   <li>{@code startup}: call to {@code start()} until the first {@code GET /health} 200, in fresh
  *       JVMs (child processes) and warm (repeated in one JVM).
  * </ul>
@@ -51,6 +52,11 @@ public final class ServerLoadBenchmark {
         return;
       }
       case "itl" -> itl(256, 10, 400);
+      case "sweep" -> {
+        for (int n : new int[] {32, 64, 128, 256}) {
+          itl(n, 10, 400);
+        }
+      }
       case "concurrency" -> concurrency(1024, 10, 600);
       case "startup" -> startup();
       case "all" -> {
@@ -102,6 +108,7 @@ public final class ServerLoadBenchmark {
   }
 
   static void itl(int n, int stepMillis, int maxTokens) throws IOException {
+    System.out.printf(Locale.ROOT, "load average before: %s%n", loadAverage());
     try (EmulatedVllmServer server = server(stepMillis, 1024)) {
       System.out.println("warm-up: 2 rounds of " + n + " streams x 200 tokens");
       drive(server, n, 200, Duration.ofMinutes(2));
@@ -118,6 +125,7 @@ public final class ServerLoadBenchmark {
   }
 
   static void concurrency(int n, int stepMillis, int maxTokens) throws IOException {
+    System.out.printf(Locale.ROOT, "load average before: %s%n", loadAverage());
     try (EmulatedVllmServer server = server(stepMillis, Math.max(1024, n))) {
       System.out.println("warm-up: 256 streams x 100 tokens");
       drive(server, 256, 100, Duration.ofMinutes(2));
@@ -206,6 +214,14 @@ public final class ServerLoadBenchmark {
         "TTFT (client, from burst start): p50 %.1f ms, p99 %.1f ms%n",
         pct(ttfts, 50),
         pct(ttfts, 99));
+  }
+
+  static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(Path.of("/proc/loadavg")).strip();
+    } catch (IOException e) {
+      return "n/a";
+    }
   }
 
   static double pct(long[] sorted, double p) {
