@@ -73,6 +73,21 @@ class CompletionsApiTest {
   }
 
   @Test
+  void largePromptsAreTokenizedOffTheEventLoopAndStillAnswered() {
+    String prompt = "word ".repeat(8000); // 40 kB: parsed and tokenized on an offload thread
+    JsonNode body =
+        Http.post(server, "/v1/completions", "{\"prompt\":\"" + prompt + "\",\"max_tokens\":2}")
+            .json();
+    assertThat(body.at("/usage/prompt_tokens").asInt())
+        .isEqualTo(8001); // word, 7999 x " word", " "
+    Http.Reply tooLong =
+        Http.post(
+            server, "/v1/completions", "{\"prompt\":\"" + prompt + prompt + "\",\"max_tokens\":2}");
+    assertThat(tooLong.code()).isEqualTo(400);
+    assertThat(tooLong.json().at("/error/param").asText()).isEqualTo("input_tokens");
+  }
+
+  @Test
   void defaultMaxTokensIsSixteen() {
     JsonNode body = Http.post(server, "/v1/completions", "{\"prompt\":\"Hi\"}").json();
     assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(16);

@@ -68,6 +68,9 @@ import org.jspecify.annotations.Nullable;
 public final class HttpServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(HttpServer.class.getName());
 
+  /** Bodies larger than this are parsed and tokenized off the event loop. */
+  private static final int OFFLOAD_BODY_BYTES = 16 * 1024;
+
   /** Pipelined requests queued behind one in flight on the same connection, at most. */
   private static final int MAX_PIPELINED = 64;
 
@@ -112,7 +115,8 @@ public final class HttpServer implements AutoCloseable {
         new MultiThreadIoEventLoopGroup(
             threads, new DefaultThreadFactory("llmemu-http", true), NioIoHandler.newFactory());
     this.offload =
-        Executors.newCachedThreadPool(
+        Executors.newFixedThreadPool(
+            2,
             r -> {
               Thread t = new Thread(r, "llmemu-http-offload");
               t.setDaemon(true);
@@ -558,7 +562,12 @@ public final class HttpServer implements AutoCloseable {
             respondDetail(in, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "POST");
           } else {
             notReadyCheck();
-            offloadIfNeeded(in, () -> tokenization(in, path.equals("/tokenize")));
+            offloadIfNeeded(
+                in,
+                () -> {
+                  ByteBuf out = tokenization(in, path.equals("/tokenize"));
+                  return () -> respondJson(in, HttpResponseStatus.OK, out);
+                });
           }
         }
         case "/llmemu/config" -> {
@@ -624,25 +633,35 @@ public final class HttpServer implements AutoCloseable {
       return false;
     }
 
-    /** Runs {@code work} off the event loop while the tokenizer is still loading. */
-    private void offloadIfNeeded(Incoming in, Runnable work) {
-      if (Tokenizer.isLoaded()) {
-        work.run();
+    /**
+     * Runs {@code prepare} (parsing, validation, tokenization: no channel state) off the event loop
+     * while the tokenizer is still loading, and for large bodies, whose parsing and tokenizing
+     * would hold up every stream on this loop; then runs the continuation it returns on the event
+     * loop. Small requests do both at once on the event loop.
+     */
+    private void offloadIfNeeded(Incoming in, java.util.function.Supplier<Runnable> prepare) {
+      if (Tokenizer.isLoaded() && in.body().length <= OFFLOAD_BODY_BYTES) {
+        prepare.get().run();
         return;
       }
       ChannelHandlerContext c = java.util.Objects.requireNonNull(ctx);
       offload.execute(
           () -> {
+            Runnable next;
             try {
-              Tokenizer.get();
+              next = prepare.get();
+            } catch (ApiError e) {
+              next = () -> respondError(in, e, null);
             } catch (RuntimeException e) {
-              LOG.log(Level.SEVERE, "tokenizer failed to load", e);
+              LOG.log(Level.WARNING, "internal error", e);
+              next = () -> respondError(in, ApiError.internal(), null);
             }
+            Runnable then = next;
             c.executor()
                 .execute(
                     () -> {
                       try {
-                        work.run();
+                        then.run();
                       } catch (ApiError e) {
                         respondError(in, e, null);
                       } catch (RuntimeException e) {
@@ -694,16 +713,21 @@ public final class HttpServer implements AutoCloseable {
     // ---------------------------------------------------------------- generation
 
     private void generation(Incoming in, boolean chat) {
-      JsonNode body = jsonBody(in);
-      offloadIfNeeded(in, () -> generation(in, chat, body));
+      offloadIfNeeded(
+          in,
+          () -> {
+            JsonNode body = jsonBody(in);
+            int maxNumSeqs = engine.config().maxNumSeqs();
+            GenerationRequest gr =
+                chat
+                    ? OpenAiRequests.chat(body, maxNumSeqs)
+                    : OpenAiRequests.completion(body, maxNumSeqs);
+            return () -> launch(in, chat, gr);
+          });
     }
 
-    private void generation(Incoming in, boolean chat, JsonNode body) {
-      int maxNumSeqs = engine.config().maxNumSeqs();
-      GenerationRequest gr =
-          chat
-              ? OpenAiRequests.chat(body, maxNumSeqs)
-              : OpenAiRequests.completion(body, maxNumSeqs);
+    /** Checks model, length and faults, then starts the request; on the event loop. */
+    private void launch(Incoming in, boolean chat, GenerationRequest gr) {
       if (gr.model != null
           && !gr.model.isEmpty()
           && !settings.servedModelNames().contains(gr.model)) {
@@ -869,7 +893,8 @@ public final class HttpServer implements AutoCloseable {
 
     // ---------------------------------------------------------------- tokenization
 
-    private void tokenization(Incoming in, boolean tokenize) {
+    /** The answer to /tokenize or /detokenize; touches no channel state. */
+    private ByteBuf tokenization(Incoming in, boolean tokenize) {
       JsonNode body = jsonBody(in);
       PyErrors errors = new PyErrors();
       if (!body.isObject()) {
@@ -882,7 +907,7 @@ public final class HttpServer implements AutoCloseable {
       }
       Fields f = new Fields(body, errors);
       String model = f.string("model");
-      ByteBuf out = channel().alloc().buffer(256);
+      ByteBuf out = java.util.Objects.requireNonNull(ctx).alloc().buffer(256);
       try (JsonGenerator g = Json.generator(out)) {
         if (tokenize) {
           int[] ids;
@@ -954,7 +979,7 @@ public final class HttpServer implements AutoCloseable {
         out.release();
         throw e;
       }
-      respondJson(in, HttpResponseStatus.OK, out);
+      return out;
     }
 
     private JsonNode tokenizeAsChat(JsonNode body, boolean addGen, boolean cont) {
