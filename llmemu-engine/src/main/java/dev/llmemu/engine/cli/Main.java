@@ -420,13 +420,12 @@ public final class Main implements Runnable {
                   "llmemu-shutdown"));
       out.printf(
           Locale.ROOT,
-          "llmemu %s: emulated vLLM %s, profile %s (%s on %s%s)%n",
+          "llmemu %s: emulated vLLM %s, profile %s (%s on %s)%n",
           llmemuVersion(),
           EmulatedVllmServer.VLLM_VERSION.replace("+llmemu", ""),
           p.name(),
           p.model(),
-          p.gpu(),
-          p.tensorParallelSize() > 1 ? " x" + p.tensorParallelSize() : "");
+          p.gpu());
       out.printf(
           Locale.ROOT,
           "max_num_seqs=%d max_num_batched_tokens=%d max_model_len=%d block_size=%d"

@@ -35,16 +35,19 @@ import org.jspecify.annotations.Nullable;
  * running in this JVM on a real port.
  *
  * <pre>{@code
- * try (EmulatedVllmServer server = EmulatedVllmServer.builder().profile("generic-linear").start()) {
- *   OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("x").build();
- *   ...
+ * try (EmulatedVllmServer server = EmulatedVllmServer.builder().seed(42).start()) {
+ *   OpenAIClient client =
+ *       OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("unused").build();
+ *   ... // the code under test calls the server
  *   RecordedRequest request = server.takeRequest();
+ *   assertThat(request.model()).isEqualTo(server.servedModelName());
  * }
  * }</pre>
  *
- * <p>The server binds to 127.0.0.1 on an ephemeral port unless told otherwise. {@link #start()} is
- * explicit (a second call does nothing); {@link #close()} is idempotent, and a closed server cannot
- * be started again. Thread-safe.
+ * <p>Without {@link Builder#profile}, the server runs {@link Profiles#DEFAULT_PROFILE}. It binds to
+ * 127.0.0.1 on an ephemeral port unless told otherwise. {@link #start()} is explicit (a second call
+ * does nothing); {@link #close()} is idempotent, and a closed server cannot be started again.
+ * Thread-safe.
  */
 public final class EmulatedVllmServer implements AutoCloseable {
   /** The vLLM version whose API shapes the server emulates, as {@code /version} reports it. */
@@ -438,10 +441,10 @@ public final class EmulatedVllmServer implements AutoCloseable {
 
     /**
      * Overrides engine settings on top of the profile's, as {@code vllm serve} flags do: {@code
-     * .engineConfig(c -> c.maxNumSeqs(8).maxModelLen(4096))}.
+     * .engineConfig(c -> c.maxNumSeqs(8).maxModelLen(4096))}. Calls accumulate, applied in order.
      */
     public Builder engineConfig(Consumer<EngineConfig.Builder> overrides) {
-      configOverrides = Objects.requireNonNull(overrides, "overrides");
+      configOverrides = configOverrides.andThen(Objects.requireNonNull(overrides, "overrides"));
       return this;
     }
 

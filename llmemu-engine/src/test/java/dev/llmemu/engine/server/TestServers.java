@@ -7,8 +7,14 @@ import java.time.Duration;
 final class TestServers {
   private TestServers() {}
 
+  /**
+   * The default profile's model and API, with engine limits pinned here so that the tests do not
+   * depend on what the bundled default profile measured.
+   */
   static EmulatedVllmServer.Builder fast() {
     return EmulatedVllmServer.builder()
+        .engineConfig(
+            c -> c.maxModelLen(8192).numGpuBlocks(4097).maxNumSeqs(256).maxNumBatchedTokens(8192))
         .latencyModel(StepLatencyModel.constant(Duration.ofMillis(2)))
         .seed(42)
         .ioThreads(2);
