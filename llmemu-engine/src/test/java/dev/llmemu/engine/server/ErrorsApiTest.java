@@ -125,6 +125,20 @@ class ErrorsApiTest {
   }
 
   @Test
+  void astronomicalNumbersAreNeitherExpandedNorA500() {
+    JsonNode e =
+        error(
+            Http.post(server, "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1e999999999}"),
+            400);
+    assertThat(e.get("param").asText()).isEqualTo("input_tokens");
+    JsonNode seed =
+        error(
+            Http.post(server, "/v1/completions", "{\"prompt\":\"x\",\"seed\":-1e999999999}"), 400);
+    assertThat(seed.get("message").asText())
+        .contains("'type': 'greater_than_equal', 'loc': ('body', 'seed')");
+  }
+
+  @Test
   void chatPromptFillingTheContextIsRejectedByTheEngineCheck() {
     String text = "word ".repeat(200);
     JsonNode e =

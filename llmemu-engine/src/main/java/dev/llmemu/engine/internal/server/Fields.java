@@ -18,6 +18,7 @@ final class Fields {
   private static final BigInteger INT_MAX = BigInteger.valueOf(Integer.MAX_VALUE);
   static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
   static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+  private static final BigInteger HUGE = BigInteger.TEN.pow(30);
 
   final JsonNode body;
   final PyErrors errors;
@@ -74,7 +75,16 @@ final class Fields {
       return n.booleanValue() ? BigInteger.ONE : BigInteger.ZERO;
     }
     if (n.isFloatingPointNumber()) {
+      if (n.isDouble() && (Double.isInfinite(n.doubleValue()) || Double.isNaN(n.doubleValue()))) {
+        errors.add("finite_number", loc, "Input should be a finite number", n);
+        return null;
+      }
       BigDecimal d = n.decimalValue();
+      if (d.signum() != 0 && d.precision() - d.scale() > 30) {
+        // 1e999999999 is an integer too, but expanding it would take the server down: every
+        // check that follows only needs to know that it is huge.
+        return d.signum() > 0 ? HUGE : HUGE.negate();
+      }
       if (d.stripTrailingZeros().scale() <= 0) {
         return d.toBigIntegerExact();
       }

@@ -38,6 +38,7 @@ public final class Json {
   static final ObjectMapper MAPPER =
       JsonMapper.builder(FACTORY)
           .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .build();
 
