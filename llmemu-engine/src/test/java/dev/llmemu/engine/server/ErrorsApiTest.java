@@ -125,6 +125,20 @@ class ErrorsApiTest {
   }
 
   @Test
+  void fanOutIsBounded() {
+    String prompts = "[" + "\"a\",".repeat(1025) + "\"a\"]";
+    JsonNode many =
+        error(Http.post(server, "/v1/completions", "{\"prompt\":" + prompts + "}"), 400);
+    assertThat(many.get("param").asText()).isEqualTo("prompt");
+    assertThat(many.get("message").asText())
+        .contains("prompt list length 1026 exceeds the maximum allowed count of 1024.");
+    String some = "[" + "\"a\",".repeat(99) + "\"a\"]";
+    JsonNode fanOut =
+        error(Http.post(server, "/v1/completions", "{\"prompt\":" + some + ",\"n\":256}"), 400);
+    assertThat(fanOut.get("message").asText()).startsWith("llmemu serves at most 8 x max_num_seqs");
+  }
+
+  @Test
   void astronomicalNumbersAreNeitherExpandedNorA500() {
     JsonNode e =
         error(

@@ -15,6 +15,9 @@ import org.jspecify.annotations.Nullable;
 final class OpenAiRequests {
   static final int MAX_LOGPROBS = 20;
 
+  /** vLLM's {@code VLLM_MAX_COMPLETION_PROMPTS} default: prompts per completions request. */
+  static final int MAX_PROMPTS = 1024;
+
   /** vLLM v0.18's CompletionRequest fields, in declaration order (pydantic's error order). */
   static final List<String> COMPLETION_FIELDS =
       List.of(
@@ -139,7 +142,23 @@ final class OpenAiRequests {
     List<@Nullable String> texts = new ArrayList<>();
     boolean promptEmpty =
         prompt == null || prompt.isNull() || (prompt.isTextual() && prompt.textValue().isEmpty());
-    if (!promptEmpty) {
+    boolean tooMany =
+        prompt != null
+            && prompt.isArray()
+            && prompt.size() > MAX_PROMPTS
+            && !prompt.get(0).isNumber();
+    if (tooMany) {
+      errors.valueError(
+          "prompt list length "
+              + prompt.size()
+              + " exceeds the maximum allowed count of "
+              + MAX_PROMPTS
+              + ". To increase this limit, set the VLLM_MAX_COMPLETION_PROMPTS environment"
+              + " variable.",
+          "prompt",
+          body);
+    }
+    if (!promptEmpty && !tooMany) {
       readPrompt(f, prompt, prompts, texts);
     }
     JsonNode embeds = body.get("prompt_embeds");
@@ -510,6 +529,16 @@ final class OpenAiRequests {
     if (r.n > maxNumSeqs) {
       throw ApiError.badRequest(
           "n must be at most max_num_seqs (" + maxNumSeqs + "), got " + r.n + ".", "n");
+    }
+    long sequences = (long) r.n * Math.max(1, r.prompts.size());
+    if (sequences > 8L * maxNumSeqs) {
+      throw ApiError.badRequest(
+          "llmemu serves at most 8 x max_num_seqs ("
+              + 8L * maxNumSeqs
+              + ") sequences per request; n x prompts is "
+              + sequences
+              + ".",
+          "n");
     }
     Double temperature = f.number("temperature");
     if (temperature != null && temperature < 0) {
