@@ -18,6 +18,12 @@ final class OpenAiRequests {
   /** vLLM's {@code VLLM_MAX_COMPLETION_PROMPTS} default: prompts per completions request. */
   static final int MAX_PROMPTS = 1024;
 
+  /**
+   * Stop strings and stop token ids per request, at most: the engine checks each against every new
+   * token, so an unbounded list would slow every request's steps.
+   */
+  static final int MAX_STOP = 1024;
+
   /** vLLM v0.18's CompletionRequest fields, in declaration order (pydantic's error order). */
   static final List<String> COMPLETION_FIELDS =
       List.of(
@@ -529,6 +535,20 @@ final class OpenAiRequests {
     if (r.n > maxNumSeqs) {
       throw ApiError.badRequest(
           "n must be at most max_num_seqs (" + maxNumSeqs + "), got " + r.n + ".", "n");
+    }
+    if (r.stop.size() > MAX_STOP) {
+      throw ApiError.badRequest(
+          "llmemu accepts at most " + MAX_STOP + " stop strings, got " + r.stop.size() + ".",
+          "stop");
+    }
+    if (r.stopTokenIds.length > MAX_STOP) {
+      throw ApiError.badRequest(
+          "llmemu accepts at most "
+              + MAX_STOP
+              + " stop_token_ids, got "
+              + r.stopTokenIds.length
+              + ".",
+          "stop_token_ids");
     }
     long sequences = (long) r.n * Math.max(1, r.prompts.size());
     if (sequences > 8L * maxNumSeqs) {
