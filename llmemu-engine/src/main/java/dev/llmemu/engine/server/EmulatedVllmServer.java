@@ -388,6 +388,20 @@ public final class EmulatedVllmServer implements AutoCloseable {
     Objects.requireNonNull(faults).set(rate, status);
   }
 
+  /**
+   * Puts the server back to its built state between tests: forgets recorded requests (and resets
+   * {@link #requestCount()}), and restores the builder's time scale and failure rate. Requests in
+   * flight go on; metrics and {@link RecordedRequest#sequenceNumber()} keep counting, as a real
+   * server's counters do.
+   */
+  public void reset() {
+    checkStarted();
+    recorded.clear();
+    requestCount.set(0);
+    Objects.requireNonNull(engine).setTimeScale(timeScale);
+    Objects.requireNonNull(faults).set(failureRate, failureStatus);
+  }
+
   @Override
   public String toString() {
     synchronized (lock) {

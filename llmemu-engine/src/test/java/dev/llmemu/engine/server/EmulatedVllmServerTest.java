@@ -39,6 +39,22 @@ class EmulatedVllmServerTest {
   }
 
   @Test
+  void resetForgetsRecordedRequestsAndRuntimeChanges() throws InterruptedException {
+    try (EmulatedVllmServer server = TestServers.fast().start()) {
+      Http.get(server, "/health");
+      server.setTimeScale(3);
+      server.setFailureRate(1, 503);
+      server.reset();
+      assertThat(server.requestCount()).isZero();
+      assertThat(server.takeRequest(Duration.ofMillis(10))).isNull();
+      assertThat(server.engine().timeScale()).isEqualTo(1.0);
+      assertThat(Http.post(server, "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1}").code())
+          .isEqualTo(200);
+      assertThat(server.takeRequest().sequenceNumber()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void closeBeforeStartMakesItUnusable() {
     EmulatedVllmServer server = TestServers.fast().build();
     server.close();
