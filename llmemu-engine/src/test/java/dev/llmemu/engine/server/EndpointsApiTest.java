@@ -80,6 +80,29 @@ class EndpointsApiTest {
   }
 
   @Test
+  void resetPrefixCacheDropsCachedBlocks() {
+    try (EmulatedVllmServer s = TestServers.fast().enablePromptTokensDetails(true).start()) {
+      String body = "{\"prompt\":\"" + "cache me ".repeat(40) + "\",\"max_tokens\":1}";
+      Http.post(s, "/v1/completions", body);
+      assertThat(
+              Http.post(s, "/v1/completions", body)
+                  .json()
+                  .at("/usage/prompt_tokens_details/cached_tokens")
+                  .asInt())
+          .isPositive();
+      Http.Reply reset = Http.post(s, "/llmemu/reset_prefix_cache", "");
+      assertThat(reset.code()).isEqualTo(200);
+      assertThat(
+              Http.post(s, "/v1/completions", body)
+                  .json()
+                  .at("/usage/prompt_tokens_details")
+                  .isNull())
+          .isTrue();
+      assertThat(Http.get(s, "/llmemu/reset_prefix_cache").code()).isEqualTo(405);
+    }
+  }
+
+  @Test
   void detokenizeRejectsOutOfVocabularyIds() {
     Http.Reply r = Http.post(server, "/detokenize", "{\"tokens\":[1,200000]}");
     assertThat(r.code()).isEqualTo(400);
