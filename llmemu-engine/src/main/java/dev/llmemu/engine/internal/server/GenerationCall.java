@@ -566,6 +566,22 @@ final class GenerationCall {
   }
 
   private void writeChatChunk(ByteBuf buf, Delta d) {
+    if (directEncoding && req.logprobs == null && !req.returnTokenIds && !req.continuousUsage) {
+      // The common event, written directly: byte for byte what the generator below writes.
+      buf.writeBytes(chunkPrefix("chat.completion.chunk"));
+      writeInt(buf, d.index);
+      buf.writeBytes(CHAT_CONTENT);
+      writeJsonString(buf, d.text);
+      buf.writeBytes(CHAT_AFTER_CONTENT);
+      if (d.finishReason != null) {
+        writeAscii(buf, "\"" + d.finishReason.wireName() + "\",\"stop_reason\":");
+        writeStopReason(buf, d.stopReason);
+      } else {
+        buf.writeBytes(NULL);
+      }
+      buf.writeBytes(CHAT_END);
+      return;
+    }
     try {
       JsonGenerator g = begin(buf);
       header(g, "chat.completion.chunk");
@@ -604,6 +620,27 @@ final class GenerationCall {
   }
 
   private void writeCompletionChunk(ByteBuf buf, Delta d) {
+    if (directEncoding
+        && req.logprobs == null
+        && !req.returnTokenIds
+        && !req.continuousUsage
+        && !(d.first && req.echo)) {
+      // The common event, written directly: byte for byte what the generator below writes.
+      buf.writeBytes(chunkPrefix("text_completion"));
+      writeInt(buf, d.index);
+      buf.writeBytes(COMPLETION_TEXT);
+      writeJsonString(buf, d.text);
+      buf.writeBytes(COMPLETION_AFTER_TEXT);
+      if (d.finishReason != null) {
+        writeAscii(buf, "\"" + d.finishReason.wireName() + "\"");
+      } else {
+        buf.writeBytes(NULL);
+      }
+      buf.writeBytes(STOP_REASON);
+      writeStopReason(buf, d.finishReason != null ? d.stopReason : null);
+      buf.writeBytes(COMPLETION_END);
+      return;
+    }
     try {
       JsonGenerator g = begin(buf);
       header(g, "text_completion");
@@ -905,6 +942,118 @@ final class GenerationCall {
     }
     g.writeEndArray();
     g.writeEndObject();
+  }
+
+  /** Test hook: the SSE event for one delta, as written to the wire. */
+  String encodeForTest(
+      int index, String text, @Nullable FinishReason finish, @Nullable Object stopReason) {
+    Delta d = new Delta();
+    d.index = index;
+    d.text = text;
+    d.finishReason = finish;
+    d.stopReason = stopReason;
+    ByteBuf buf = io.netty.buffer.Unpooled.buffer();
+    if (req.kind == GenerationRequest.Kind.CHAT) {
+      writeChatChunk(buf, d);
+    } else {
+      writeCompletionChunk(buf, d);
+    }
+    return buf.toString(StandardCharsets.UTF_8);
+  }
+
+  // ---------------------------------------------------------------- direct encoding
+
+  private static final byte[] NULL = ascii("null");
+  private static final byte[] CHAT_CONTENT = ascii(",\"delta\":{\"content\":");
+  private static final byte[] CHAT_AFTER_CONTENT = ascii("},\"logprobs\":null,\"finish_reason\":");
+  private static final byte[] CHAT_END = ascii(",\"token_ids\":null}]}\n\n");
+  private static final byte[] COMPLETION_TEXT = ascii(",\"text\":");
+  private static final byte[] COMPLETION_AFTER_TEXT =
+      ascii(",\"logprobs\":null,\"finish_reason\":");
+  private static final byte[] STOP_REASON = ascii(",\"stop_reason\":");
+  private static final byte[] COMPLETION_END =
+      ascii(",\"prompt_token_ids\":null,\"token_ids\":null}],\"usage\":null}\n\n");
+
+  /** Whether common events skip the JSON generator (tests compare both ways). */
+  boolean directEncoding = true;
+
+  private byte @Nullable [] chatPrefix;
+  private byte @Nullable [] completionPrefix;
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** {@code data: {"id":…,"object":…,"created":…,"model":…,"choices":[{"index":}, cached. */
+  private byte[] chunkPrefix(String object) {
+    boolean chat = object.equals("chat.completion.chunk");
+    byte[] cached = chat ? chatPrefix : completionPrefix;
+    if (cached != null) {
+      return cached;
+    }
+    ByteBuf b = io.netty.buffer.Unpooled.buffer(128);
+    b.writeBytes(DATA);
+    writeAscii(b, "{\"id\":");
+    writeJsonString(b, responseId);
+    writeAscii(b, ",\"object\":\"" + object + "\",\"created\":" + created + ",\"model\":");
+    writeJsonString(b, modelName);
+    writeAscii(b, ",\"choices\":[{\"index\":");
+    byte[] out = new byte[b.readableBytes()];
+    b.readBytes(out);
+    if (chat) {
+      chatPrefix = out;
+    } else {
+      completionPrefix = out;
+    }
+    return out;
+  }
+
+  private static void writeAscii(ByteBuf buf, String s) {
+    buf.writeCharSequence(s, StandardCharsets.US_ASCII);
+  }
+
+  private static void writeInt(ByteBuf buf, int v) {
+    writeAscii(buf, Integer.toString(v));
+  }
+
+  private static void writeStopReason(ByteBuf buf, @Nullable Object stop) {
+    if (stop == null) {
+      buf.writeBytes(NULL);
+    } else if (stop instanceof Integer) {
+      writeAscii(buf, stop.toString());
+    } else {
+      writeJsonString(buf, stop.toString());
+    }
+  }
+
+  /** A JSON string as Jackson writes it: quotes, backslash and control characters escaped. */
+  static void writeJsonString(ByteBuf buf, String s) {
+    buf.writeByte('"');
+    int from = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        continue;
+      }
+      if (i > from) {
+        io.netty.buffer.ByteBufUtil.writeUtf8(buf, s, from, i);
+      }
+      from = i + 1;
+      switch (c) {
+        case '"' -> writeAscii(buf, "\\\"");
+        case '\\' -> writeAscii(buf, "\\\\");
+        case '\n' -> writeAscii(buf, "\\n");
+        case '\r' -> writeAscii(buf, "\\r");
+        case '\t' -> writeAscii(buf, "\\t");
+        case '\b' -> writeAscii(buf, "\\b");
+        case '\f' -> writeAscii(buf, "\\f");
+        default -> writeAscii(buf, String.format("\\u%04X", (int) c));
+      }
+    }
+    if (from < s.length()) {
+      io.netty.buffer.ByteBufUtil.writeUtf8(buf, s, from, s.length());
+    }
+    buf.writeByte('"');
   }
 
   // ---------------------------------------------------------------- state

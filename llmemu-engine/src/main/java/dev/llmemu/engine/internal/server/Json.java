@@ -33,6 +33,10 @@ public final class Json {
                   .maxStringLength(64 * 1024 * 1024)
                   .build())
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          // Characters outside the BMP (emoji) as raw UTF-8, as pydantic writes them, not as
+          // escaped surrogate pairs.
+          .enable(
+              com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
           .build();
 
   static final ObjectMapper MAPPER =
