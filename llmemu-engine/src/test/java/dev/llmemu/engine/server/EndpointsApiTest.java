@@ -49,6 +49,32 @@ class EndpointsApiTest {
   }
 
   @Test
+  void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+    String completion = "{\"prompt\":\"x\",\"max_tokens\":2,\"stream\":true}";
+    String requests =
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: "
+            + completion.length()
+            + "\r\n\r\n"
+            + completion
+            + "GET /version HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+      socket.getOutputStream().write(requests.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      String reply =
+          new String(
+              socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int stream = reply.indexOf("data: [DONE]");
+      int version = reply.indexOf("{\"version\":");
+      int health = reply.lastIndexOf("HTTP/1.1 200 OK");
+      assertThat(stream).isPositive();
+      assertThat(version).isGreaterThan(stream);
+      assertThat(health).isGreaterThan(version);
+      assertThat(reply.substring(health)).doesNotContain("{");
+    }
+  }
+
+  @Test
   void tokenizeAndDetokenizeRoundTrip() {
     JsonNode t = Http.post(server, "/tokenize", "{\"prompt\":\"Hello, world\"}").json();
     assertThat(Http.fieldNames(t))
