@@ -65,7 +65,9 @@ public final class Executive {
       long start = busy && now - lastDeadline < MAX_LAG_NANOS ? lastDeadline : now;
       long duration = core.beginStep(start);
       if (duration < 0 && !core.hasWork()) {
-        continue; // deferred aborts (stop strings) emptied the engine
+        // Deferred aborts (requests finished by a stop string) took the last work away.
+        busy = false;
+        continue;
       }
       if (duration < 0) {
         throw new IllegalStateException(
