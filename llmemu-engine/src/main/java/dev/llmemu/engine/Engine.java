@@ -1,12 +1,15 @@
 package dev.llmemu.engine;
 
 import dev.llmemu.engine.internal.core.EngineCore;
+import dev.llmemu.engine.internal.exec.Command;
 import dev.llmemu.engine.internal.exec.Executive;
 import dev.llmemu.engine.internal.exec.RealClock;
 import dev.llmemu.engine.internal.exec.RealTimeInbox;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -30,11 +33,30 @@ public final class Engine implements AutoCloseable {
   private final Executive executive;
   private final Thread thread;
   private volatile @Nullable Throwable failure;
+  private final long frontendLatencyNanos;
+  // Delays requests by the front end's latency before the engine sees them (vLLM's API server).
+  private final @Nullable ScheduledExecutorService admissions;
 
   private Engine(Builder b) {
     this.config = b.config;
     EngineCore core =
-        new EngineCore(b.config, b.latencyModel, b.outputLengthModel, b.observer, b.produceText);
+        new EngineCore(
+            b.config,
+            b.latencyModel,
+            b.outputLengthModel,
+            b.observer,
+            b.produceText,
+            Math.round(b.frontendPerOutput.toNanos() * b.timeScale));
+    this.frontendLatencyNanos = Math.round(b.frontendLatency.toNanos() * b.timeScale);
+    this.admissions =
+        frontendLatencyNanos == 0
+            ? null
+            : Executors.newSingleThreadScheduledExecutor(
+                r -> {
+                  Thread t = new Thread(r, "llmemu-frontend");
+                  t.setDaemon(true);
+                  return t;
+                });
     this.executive = new Executive(core, clock, inbox, b.timeScale);
     this.thread = new Thread(this::runExecutive, "llmemu-executive");
     thread.setDaemon(true);
@@ -87,14 +109,24 @@ public final class Engine implements AutoCloseable {
     checkOpen();
     validate(spec, config);
     long arrival = clock.now();
-    inbox.post(
+    Command add =
         (core, now) -> {
           try {
             core.addRequest(spec, arrival, sink);
           } catch (IllegalArgumentException e) {
             sink.reject(e);
           }
-        });
+        };
+    ScheduledExecutorService delay = admissions;
+    if (delay == null) {
+      inbox.post(add);
+    } else {
+      try {
+        delay.schedule(() -> inbox.post(add), frontendLatencyNanos, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        throw new IllegalStateException("engine closed", e);
+      }
+    }
   }
 
   /** Aborts a request (e.g. its client disconnected); its KV blocks are freed. */
@@ -140,6 +172,9 @@ public final class Engine implements AutoCloseable {
   public void close() {
     if (inbox.isStopped()) {
       return;
+    }
+    if (admissions != null) {
+      admissions.shutdownNow();
     }
     inbox.stop();
     executive.stop();
@@ -231,6 +266,8 @@ public final class Engine implements AutoCloseable {
     private EngineObserver observer = EngineObserver.NONE;
     private double timeScale = 1.0;
     private boolean produceText = true;
+    private Duration frontendLatency = Duration.ZERO;
+    private Duration frontendPerOutput = Duration.ZERO;
 
     private Builder() {}
 
@@ -262,6 +299,23 @@ public final class Engine implements AutoCloseable {
         throw new IllegalArgumentException("time scale must be positive and finite, got " + value);
       }
       timeScale = value;
+      return this;
+    }
+
+    /**
+     * vLLM's API-server costs that engine steps do not include: {@code latency} before a request
+     * reaches the engine (HTTP, tokenization, IPC), and {@code perOutput} for every output of a
+     * step (detokenization and SSE, one event loop for all streams), which delays when outputs
+     * reach clients ({@link RequestOutput#timestampNanos()}, {@link StepStats#deliveredNanos()}).
+     * Both are scaled by the time scale at start. Default: none.
+     */
+    public Builder frontend(Duration latency, Duration perOutput) {
+      if (latency.isNegative() || perOutput.isNegative()) {
+        throw new IllegalArgumentException(
+            "front-end costs must not be negative, got " + latency + " and " + perOutput);
+      }
+      frontendLatency = latency;
+      frontendPerOutput = perOutput;
       return this;
     }
 

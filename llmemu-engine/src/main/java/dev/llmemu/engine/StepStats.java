@@ -18,6 +18,8 @@ package dev.llmemu.engine;
  * @param preemptions requests preempted in the step
  * @param prefixCacheQueries tokens looked up in the prefix cache (not counting preempted requests)
  * @param prefixCacheHits tokens found by those lookups
+ * @param deliveredNanos engine time the step's outputs reach their clients: {@code endNanos}, or
+ *     later when the profile models vLLM's API-server cost per output
  */
 public record StepStats(
     long index,
@@ -33,4 +35,5 @@ public record StepStats(
     int firstTokenPromptTokens,
     int preemptions,
     long prefixCacheQueries,
-    long prefixCacheHits) {}
+    long prefixCacheHits,
+    long deliveredNanos) {}

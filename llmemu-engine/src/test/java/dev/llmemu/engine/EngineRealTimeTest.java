@@ -122,4 +122,26 @@ class EngineRealTimeTest {
           .isEqualTo(ofMillis(1).toNanos());
     }
   }
+
+  @Test
+  void frontendCostsDelayAdmissionAndDelivery() {
+    List<RequestOutput> outputs = new CopyOnWriteArrayList<>();
+    long submitted;
+    try (Engine engine =
+        Engine.builder()
+            .latencyModel(StepLatencyModel.constant(ofMillis(5)))
+            .frontend(ofMillis(20), ofMillis(2))
+            .start()) {
+      submitted = engine.nanoTime();
+      engine.submit(spec("a", 3).toBuilder().n(2).build(), outputs::add);
+      await().atMost(ofSeconds(10)).until(() -> outputs.size() == 6);
+    }
+    // admitted 20 ms after submission, one 5 ms step, then 2 ms for each of the step's 2 outputs
+    RequestOutput first = outputs.get(0);
+    assertThat(first.timestampNanos() - submitted).isGreaterThanOrEqualTo(ofMillis(29).toNanos());
+    // the two choices' outputs of one step reach clients together; steps stay 5 ms apart
+    assertThat(outputs.get(1).timestampNanos()).isEqualTo(first.timestampNanos());
+    assertThat(outputs.get(2).timestampNanos() - first.timestampNanos())
+        .isEqualTo(ofMillis(5).toNanos());
+  }
 }

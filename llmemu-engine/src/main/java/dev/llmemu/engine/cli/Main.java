@@ -111,6 +111,28 @@ public final class Main implements Runnable {
   }
 
   /** {@code vllm serve}, emulated. */
+  /**
+   * Applies {@code vllm serve}-style flags (as {@code llmemu serve} takes them) to a server
+   * builder: only the flags given change anything. Used by {@link EmulatedVllmServer.Builder#args}.
+   *
+   * @throws IllegalArgumentException with the same one-line message the CLI prints
+   */
+  public static void applyServeFlags(EmulatedVllmServer.Builder builder, List<String> flags) {
+    Serve serve = new Serve();
+    CommandLine cl = new CommandLine(serve);
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = cl.parseArgs(flags.toArray(new String[0]));
+    } catch (CommandLine.ParameterException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    try {
+      serve.applyTo(builder, parsed::hasMatchedOption);
+    } catch (UsageError e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   @Command(
       name = "serve",
       sortOptions = false,
@@ -299,11 +321,27 @@ public final class Main implements Runnable {
     int maxRequestBodyBytes = 32 * 1024 * 1024;
 
     EmulatedVllmServer.Builder builder() {
+      EmulatedVllmServer.Builder b = EmulatedVllmServer.builder();
+      applyTo(b, option -> true);
+      return b;
+    }
+
+    /**
+     * Applies the flags to a server builder; {@code given} says which options were given (all of
+     * them for the CLI, whose defaults are the server's; only the matched ones for {@link
+     * #applyServeFlags}).
+     */
+    void applyTo(EmulatedVllmServer.Builder b, java.util.function.Predicate<String> given) {
       HardwareProfile p;
-      try {
-        p = Profiles.load(profile);
-      } catch (IllegalArgumentException e) {
-        throw new UsageError("--profile: " + e.getMessage());
+      if (given.test("--profile")) {
+        try {
+          p = Profiles.load(profile);
+        } catch (IllegalArgumentException e) {
+          throw new UsageError("--profile: " + e.getMessage());
+        }
+        b.profile(p);
+      } else {
+        p = b.profile();
       }
       String modelName = model != null ? model : positionalModel;
       if (model != null && positionalModel != null && !model.equals(positionalModel)) {
@@ -314,7 +352,12 @@ public final class Main implements Runnable {
                 + model
                 + "'");
       }
-      EmulatedVllmServer.Builder b = EmulatedVllmServer.builder().profile(p).host(host).port(port);
+      if (given.test("--host")) {
+        b.host(host);
+      }
+      if (given.test("--port")) {
+        b.port(port);
+      }
       List<String> names = new ArrayList<>(servedModelNames);
       if (names.isEmpty() && modelName != null) {
         names.add(modelName);
@@ -324,10 +367,12 @@ public final class Main implements Runnable {
       }
       List<String> keys = new ArrayList<>(apiKeys);
       String envKey = System.getenv("VLLM_API_KEY");
-      if (keys.isEmpty() && envKey != null && !envKey.isEmpty()) {
+      if (keys.isEmpty() && envKey != null && !envKey.isEmpty() && given.test("VLLM_API_KEY")) {
         keys.add(envKey);
       }
-      b.apiKey(keys.toArray(new String[0]));
+      if (!keys.isEmpty() || given.test("--api-key")) {
+        b.apiKey(keys.toArray(new String[0]));
+      }
       if (seed != null) {
         b.seed(seed);
       }
@@ -381,19 +426,30 @@ public final class Main implements Runnable {
             }
           });
       try {
-        b.timeScale(timeScale);
-        b.maxWaitingRequests(maxWaitingRequests);
-        b.failureRate(failureRate, failureStatus);
-        b.maxRequestBodyBytes(maxRequestBodyBytes);
+        if (given.test("--time-scale")) {
+          b.timeScale(timeScale);
+        }
+        if (given.test("--max-waiting-requests")) {
+          b.maxWaitingRequests(maxWaitingRequests);
+        }
+        if (given.test("--failure-rate") || given.test("--failure-status")) {
+          b.failureRate(failureRate, failureStatus);
+        }
+        if (given.test("--max-request-body-bytes")) {
+          b.maxRequestBodyBytes(maxRequestBodyBytes);
+        }
         if (readinessDelay != null) {
           b.readinessDelay(parseDuration("--readiness-delay", readinessDelay));
         }
       } catch (IllegalArgumentException e) {
         throw new UsageError(e.getMessage());
       }
-      b.enablePromptTokensDetails(enablePromptTokensDetails);
-      b.enableForceIncludeUsage(enableForceIncludeUsage);
-      return b;
+      if (given.test("--enable-prompt-tokens-details")) {
+        b.enablePromptTokensDetails(enablePromptTokensDetails);
+      }
+      if (given.test("--enable-force-include-usage")) {
+        b.enableForceIncludeUsage(enableForceIncludeUsage);
+      }
     }
 
     @Override
@@ -406,9 +462,9 @@ public final class Main implements Runnable {
         throw new UsageError(e.getMessage());
       }
       PrintWriter out = spec.commandLine().getOut();
-      EngineConfig c = server.engineConfig();
-      HardwareProfile p = server.profile();
+      HardwareProfile p = b.profile();
       server.start();
+      EngineConfig c = server.engine().orElseThrow().config();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()
           .addShutdownHook(

@@ -2,441 +2,180 @@ package dev.llmemu.engine.server;
 
 import dev.llmemu.engine.Engine;
 import dev.llmemu.engine.EngineConfig;
-import dev.llmemu.engine.EngineObserver;
-import dev.llmemu.engine.FinishReason;
 import dev.llmemu.engine.OutputLengthModel;
-import dev.llmemu.engine.RequestResult;
 import dev.llmemu.engine.StepLatencyModel;
-import dev.llmemu.engine.StepStats;
-import dev.llmemu.engine.internal.server.Faults;
-import dev.llmemu.engine.internal.server.HttpServer;
-import dev.llmemu.engine.internal.server.ServerSettings;
-import dev.llmemu.engine.internal.server.VllmMetrics;
-import dev.llmemu.engine.internal.text.Tokenizer;
+import dev.llmemu.engine.cli.Main;
 import dev.llmemu.engine.profile.HardwareProfile;
 import dev.llmemu.engine.profile.Profiles;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An emulated vLLM server: vLLM's OpenAI-compatible HTTP API in front of the emulated engine,
- * running in this JVM on a real port.
+ * An emulated vLLM server: vLLM's OpenAI-compatible HTTP API in front of the emulated engine.
  *
  * <pre>{@code
- * try (EmulatedVllmServer server = EmulatedVllmServer.builder().seed(42).start()) {
- *   OpenAIClient client =
- *       OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("unused").build();
- *   ... // the code under test calls the server
+ * try (EmulatedVllmServer server = EmulatedVllmServer.builder().profile("h100-llama-3.1-8b").start()) {
+ *   OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(server.openAiBaseUrl()).apiKey("x").build();
+ *   ...
  *   RecordedRequest request = server.takeRequest();
- *   assertThat(request.model()).isEqualTo(server.servedModelName());
  * }
  * }</pre>
  *
- * <p>Without {@link Builder#profile}, the server runs {@link Profiles#DEFAULT_PROFILE}. It binds to
- * 127.0.0.1 on an ephemeral port unless told otherwise. {@link #start()} is explicit (a second call
- * does nothing); {@link #close()} is idempotent, and a closed server cannot be started again.
- * Thread-safe.
+ * <p>{@link #builder()} runs the server in this JVM, bound to 127.0.0.1 on an ephemeral port unless
+ * told otherwise; {@link #remote(String)} is a handle on a server in another process (a container,
+ * or any OpenAI-compatible server such as a real vLLM, where llmemu's extras are unavailable).
+ * {@link #start()} is explicit (a second call does nothing); {@link #close()} is idempotent, and a
+ * closed server cannot be started again. Thread-safe.
  */
-public final class EmulatedVllmServer implements AutoCloseable {
+public interface EmulatedVllmServer extends AutoCloseable {
   /** The vLLM version whose API shapes the server emulates, as {@code /version} reports it. */
-  public static final String VLLM_VERSION = "0.18.0+llmemu";
+  String VLLM_VERSION = "0.18.0+llmemu";
 
-  private enum State {
-    NEW,
-    STARTED,
-    CLOSED
-  }
-
-  private final HardwareProfile profile;
-  private final EngineConfig engineConfig;
-  private final StepLatencyModel latencyModel;
-  private final OutputLengthModel outputLengthModel;
-  private final List<String> servedModelNames;
-  private final String host;
-  private final int requestedPort;
-  private final List<String> apiKeys;
-  private final double timeScale;
-  private final Duration readinessDelay;
-  private final int maxWaitingRequests;
-  private final int maxRequestBodyBytes;
-  private final boolean enablePromptTokensDetails;
-  private final boolean enableForceIncludeUsage;
-  private final boolean recordRequests;
-  private final double failureRate;
-  private final int failureStatus;
-  private final @Nullable Integer ioThreads;
-
-  private final LinkedBlockingQueue<RecordedRequest> recorded = new LinkedBlockingQueue<>();
-  private final AtomicInteger requestCount = new AtomicInteger();
-  private final Object lock = new Object();
-  private State state = State.NEW;
-  private @Nullable Engine engine;
-  private @Nullable VllmMetrics metrics;
-  private @Nullable HttpServer http;
-  private @Nullable Faults faults;
-  private int port = -1;
-
-  private EmulatedVllmServer(Builder b) {
-    this.profile = b.profile != null ? b.profile : Profiles.load(b.profileName);
-    EngineConfig.Builder cb = profile.engineConfig().toBuilder();
-    if (b.seed != null) {
-      cb.seed(b.seed);
-    }
-    b.configOverrides.accept(cb);
-    this.engineConfig = cb.build();
-    this.latencyModel = b.latencyModel != null ? b.latencyModel : profile.latencyModel();
-    this.outputLengthModel = b.outputLengthModel;
-    this.servedModelNames =
-        b.servedModelNames.isEmpty() ? List.of(profile.model()) : List.copyOf(b.servedModelNames);
-    this.host = b.host;
-    this.requestedPort = b.port;
-    this.apiKeys = List.copyOf(b.apiKeys);
-    this.timeScale = b.timeScale;
-    this.readinessDelay = b.readinessDelay;
-    this.maxWaitingRequests = b.maxWaitingRequests;
-    this.maxRequestBodyBytes = b.maxRequestBodyBytes;
-    this.enablePromptTokensDetails = b.enablePromptTokensDetails;
-    this.enableForceIncludeUsage = b.enableForceIncludeUsage;
-    this.recordRequests = b.recordRequests;
-    this.failureRate = b.failureRate;
-    this.failureStatus = b.failureStatus;
-    this.ioThreads = b.ioThreads;
-  }
-
-  public static Builder builder() {
+  /** Configures a server that runs in this JVM. */
+  static Builder builder() {
     return new Builder();
   }
 
   /**
-   * Starts the engine and binds the port. Calling it again does nothing.
+   * A handle on a running server at {@code baseUrl} (its root, e.g. {@code http://host:8000}).
+   * Against llmemu every method works; against another OpenAI-compatible server (a real vLLM), the
+   * llmemu extras ({@link #takeRequest}, {@link #reset}, {@link #setTimeScale}, {@link
+   * #setFailureRate}) throw {@link UnsupportedOperationException}. Closing it does nothing to the
+   * server.
+   */
+  static EmulatedVllmServer remote(String baseUrl) {
+    return new RemoteVllmServer(baseUrl, () -> {});
+  }
+
+  /**
+   * As {@link #remote(String)}, running {@code onClose} (e.g. stopping a container) when the handle
+   * is closed.
+   */
+  static EmulatedVllmServer remote(String baseUrl, Runnable onClose) {
+    return new RemoteVllmServer(baseUrl, onClose);
+  }
+
+  /**
+   * Starts the engine and binds the port (in-process servers); does nothing if already started.
    *
    * @throws IllegalStateException if the server was closed
-   * @throws java.io.UncheckedIOException if the port cannot be bound
    */
-  public EmulatedVllmServer start() {
-    synchronized (lock) {
-      if (state == State.STARTED) {
-        return this;
-      }
-      if (state == State.CLOSED) {
-        throw new IllegalStateException("close() already called");
-      }
-      Tokenizer.preload();
-      VllmMetrics m = new VllmMetrics(servedModelNames.get(0), engineConfig);
-      HttpServer[] httpRef = new HttpServer[1];
-      EngineObserver observer =
-          new EngineObserver() {
-            @Override
-            public void onStep(StepStats stats) {
-              m.onStep(stats);
-              HttpServer h = httpRef[0];
-              if (h != null) {
-                h.onStep();
-              }
-            }
+  EmulatedVllmServer start();
 
-            @Override
-            public void onFirstToken(String requestId, long ttftNanos) {
-              m.onFirstToken(requestId, ttftNanos);
-            }
-
-            @Override
-            public void onInterTokenLatency(long nanos) {
-              m.onInterTokenLatency(nanos);
-            }
-
-            @Override
-            public void onRequestFinished(RequestResult result) {
-              m.onRequestFinished(result);
-            }
-          };
-      Engine e =
-          Engine.builder()
-              .config(engineConfig)
-              .latencyModel(latencyModel)
-              .outputLengthModel(outputLengthModel)
-              .observer(observer)
-              .timeScale(timeScale)
-              .start();
-      Faults f = new Faults(engineConfig.seed());
-      f.set(failureRate, failureStatus);
-      ServerSettings settings =
-          new ServerSettings(
-              host,
-              requestedPort,
-              servedModelNames,
-              profile.model(),
-              apiKeys,
-              maxRequestBodyBytes,
-              readinessDelay,
-              maxWaitingRequests,
-              enablePromptTokensDetails,
-              enableForceIncludeUsage,
-              recordRequests,
-              VLLM_VERSION,
-              ioThreads);
-      HttpServer h =
-          new HttpServer(
-              settings,
-              e,
-              m,
-              f,
-              r -> {
-                requestCount.incrementAndGet();
-                recorded.add(r);
-              });
-      httpRef[0] = h;
-      try {
-        port = h.start();
-      } catch (InterruptedException ex) {
-        Thread.currentThread().interrupt();
-        h.close();
-        e.close();
-        throw new IllegalStateException("interrupted while binding " + host, ex);
-      } catch (RuntimeException ex) {
-        h.close();
-        e.close();
-        throw new IllegalStateException(
-            "could not bind " + host + ":" + requestedPort + ": " + ex.getMessage(), ex);
-      }
-      engine = e;
-      metrics = m;
-      http = h;
-      faults = f;
-      state = State.STARTED;
-      return this;
-    }
-  }
-
-  /** Stops the server and the engine; requests in flight are cut off. Idempotent. */
+  /** Stops the server (or releases the handle); requests in flight are cut off. Idempotent. */
   @Override
-  public void close() {
-    HttpServer h;
-    Engine e;
-    synchronized (lock) {
-      if (state == State.CLOSED) {
-        return;
-      }
-      state = State.CLOSED;
-      h = http;
-      e = engine;
-    }
-    if (h != null) {
-      h.close();
-    }
-    if (e != null) {
-      e.close();
-    }
-  }
+  void close();
 
-  private void checkStarted() {
-    synchronized (lock) {
-      if (state == State.NEW) {
-        throw new IllegalStateException("call start() first");
-      }
-      if (state == State.CLOSED && engine == null) {
-        throw new IllegalStateException("close() already called");
-      }
-    }
-  }
+  /** The port clients connect to. */
+  int port();
 
-  /** The bound port. */
-  public int port() {
-    checkStarted();
-    return port;
-  }
-
-  /** The address the server is bound to, as given to the builder. */
-  public String host() {
-    return host;
-  }
+  /** The host clients connect to. */
+  String host();
 
   /** {@code http://HOST:PORT}, e.g. {@code http://127.0.0.1:41234}. */
-  public String baseUrl() {
-    checkStarted();
-    return "http://" + urlHost() + ":" + port;
-  }
+  String baseUrl();
 
   /** {@link #baseUrl()} + {@code /v1}: what an OpenAI client takes as its base URL. */
-  public String openAiBaseUrl() {
+  default String openAiBaseUrl() {
     return baseUrl() + "/v1";
   }
 
   /** A URL on this server: {@code url("/metrics")}. */
-  public String url(String path) {
+  default String url(String path) {
     Objects.requireNonNull(path, "path");
     return baseUrl() + (path.startsWith("/") ? path : "/" + path);
   }
 
-  private String urlHost() {
-    String h = host;
-    if (h.equals("0.0.0.0")) {
-      return "127.0.0.1";
-    }
-    if (h.equals("::") || h.equals("[::]")) {
-      return "[::1]";
-    }
-    try {
-      if (!h.startsWith("[") && InetAddress.getByName(h) instanceof Inet6Address) {
-        return "[" + h + "]";
-      }
-    } catch (UnknownHostException e) {
-      // a name: use as is
-    }
-    return h;
-  }
-
   /** The model name clients send as {@code model} (the first served name). */
-  public String servedModelName() {
-    return servedModelNames.get(0);
+  default String servedModelName() {
+    return servedModelNames().get(0);
   }
 
-  public List<String> servedModelNames() {
-    return servedModelNames;
-  }
-
-  public HardwareProfile profile() {
-    return profile;
-  }
-
-  /** The engine settings in force: the profile's, with the builder's overrides. */
-  public EngineConfig engineConfig() {
-    return engineConfig;
-  }
+  /** Every name the server answers to, as {@code /v1/models} lists them. */
+  List<String> servedModelNames();
 
   /**
    * The next request the server received, waiting for one if needed.
    *
    * @throws IllegalStateException if request recording was switched off
    */
-  public RecordedRequest takeRequest() throws InterruptedException {
-    checkRecording();
-    return recorded.take();
-  }
+  RecordedRequest takeRequest() throws InterruptedException;
 
   /** The next request the server received, or null if none arrives within {@code timeout}. */
-  public @Nullable RecordedRequest takeRequest(Duration timeout) throws InterruptedException {
-    checkRecording();
-    return recorded.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  private void checkRecording() {
-    if (!recordRequests) {
-      throw new IllegalStateException("request recording is off: use recordRequests(true)");
-    }
-  }
+  @Nullable RecordedRequest takeRequest(Duration timeout) throws InterruptedException;
 
   /** How many requests the server has received (every path, errors included). */
-  public int requestCount() {
-    return requestCount.get();
-  }
+  int requestCount();
 
   /** The {@code vllm:*} metrics as of the last engine step. */
-  public ServerMetrics metrics() {
-    checkStarted();
-    VllmMetrics m = Objects.requireNonNull(metrics);
-    Map<String, Long> success = new LinkedHashMap<>();
-    for (FinishReason r : FinishReason.values()) {
-      if (r != FinishReason.ABORT) {
-        success.put(r.wireName(), m.finishedByReason().getOrDefault(r, 0L));
-      }
-    }
-    return new ServerMetrics(
-        m.lastRunning(),
-        m.lastWaiting(),
-        m.lastKvUsage(),
-        (long) m.counterValue("vllm:prompt_tokens"),
-        (long) m.counterValue("vllm:generation_tokens"),
-        (long) m.counterValue("vllm:num_preemptions"),
-        (long) m.counterValue("vllm:prefix_cache_queries"),
-        (long) m.counterValue("vllm:prefix_cache_hits"),
-        success);
-  }
+  ServerMetrics metrics();
 
   /** What {@code GET /metrics} answers: Prometheus text format 0.0.4. */
-  public String metricsText() {
-    checkStarted();
-    return Objects.requireNonNull(metrics).text();
-  }
-
-  /** The running engine, e.g. to {@link Engine#inspect} its KV cache. */
-  public Engine engine() {
-    checkStarted();
-    return Objects.requireNonNull(engine);
-  }
+  String metricsText();
 
   /** Changes how fast the emulated GPU runs (1: its real speed; 0.1: ten times faster). */
-  public void setTimeScale(double scale) {
-    engine().setTimeScale(scale);
-  }
+  void setTimeScale(double scale);
 
   /** Answers this share of generation requests with {@code status} (0 switches it off). */
-  public void setFailureRate(double rate, int status) {
-    checkStarted();
-    Objects.requireNonNull(faults).set(rate, status);
-  }
+  void setFailureRate(double rate, int status);
 
   /**
    * Puts the server back to its built state between tests: forgets recorded requests (and resets
-   * {@link #requestCount()}), and restores the builder's time scale and failure rate. Requests in
-   * flight go on; metrics and {@link RecordedRequest#sequenceNumber()} keep counting, as a real
-   * server's counters do.
+   * {@link #requestCount()}), and restores the built time scale and failure rate. Requests in
+   * flight go on; metrics keep counting, as a real server's counters do.
    */
-  public void reset() {
-    checkStarted();
-    recorded.clear();
-    requestCount.set(0);
-    Objects.requireNonNull(engine).setTimeScale(timeScale);
-    Objects.requireNonNull(faults).set(failureRate, failureStatus);
-  }
+  void reset();
 
-  @Override
-  public String toString() {
-    synchronized (lock) {
-      return switch (state) {
-        case NEW -> "EmulatedVllmServer{new}";
-        case STARTED -> "EmulatedVllmServer{port=" + port + "}";
-        case CLOSED -> "EmulatedVllmServer{closed}";
-      };
-    }
-  }
+  /** The engine, for white-box checks, when the server runs in this JVM. */
+  Optional<Engine> engine();
 
   /** Configures an {@link EmulatedVllmServer}; every setting has a default. */
   public static final class Builder {
-    private String profileName = Profiles.DEFAULT_PROFILE;
-    private @Nullable HardwareProfile profile;
-    private Consumer<EngineConfig.Builder> configOverrides = c -> {};
-    private @Nullable StepLatencyModel latencyModel;
-    private OutputLengthModel outputLengthModel = OutputLengthModel.maxTokens();
-    private final List<String> servedModelNames = new ArrayList<>();
-    private String host = "127.0.0.1";
-    private int port;
-    private final List<String> apiKeys = new ArrayList<>();
-    private @Nullable Long seed;
-    private double timeScale = 1.0;
-    private Duration readinessDelay = Duration.ZERO;
-    private int maxWaitingRequests;
-    private int maxRequestBodyBytes = 32 * 1024 * 1024;
-    private boolean enablePromptTokensDetails;
-    private boolean enableForceIncludeUsage;
-    private boolean recordRequests = true;
-    private double failureRate;
-    private int failureStatus = 500;
-    private @Nullable Integer ioThreads;
+    String profileName = Profiles.DEFAULT_PROFILE;
+    @Nullable HardwareProfile profile;
+    Consumer<EngineConfig.Builder> configOverrides = c -> {};
+    @Nullable StepLatencyModel latencyModel;
+    OutputLengthModel outputLengthModel = OutputLengthModel.maxTokens();
+    final List<String> servedModelNames = new ArrayList<>();
+    String host = "127.0.0.1";
+    int port;
+    final List<String> apiKeys = new ArrayList<>();
+    @Nullable Long seed;
+    double timeScale = 1.0;
+    Duration readinessDelay = Duration.ZERO;
+    int maxWaitingRequests;
+    int maxRequestBodyBytes = 32 * 1024 * 1024;
+    boolean enablePromptTokensDetails;
+    boolean enableForceIncludeUsage;
+    boolean recordRequests = true;
+    double failureRate;
+    int failureStatus = 500;
+    @Nullable Integer ioThreads;
+    @Nullable Duration frontendLatency;
+    @Nullable Duration frontendPerOutput;
 
-    private Builder() {}
+    Builder() {}
+
+    /**
+     * vLLM's API-server costs outside the engine step: {@code latency} per request before the
+     * engine sees it, {@code perOutput} per streamed output (one event loop for every stream).
+     * Default: the profile's calibrated values, or none when {@link #latencyModel} replaces the
+     * profile's model (a constant step then stays exact).
+     */
+    public Builder frontend(Duration latency, Duration perOutput) {
+      if (latency.isNegative() || perOutput.isNegative()) {
+        throw new IllegalArgumentException(
+            "front-end costs must not be negative, got " + latency + " and " + perOutput);
+      }
+      frontendLatency = latency;
+      frontendPerOutput = perOutput;
+      return this;
+    }
 
     /**
      * A bundled hardware profile by name, or a profile file or URL ({@link Profiles#load}).
@@ -450,6 +189,41 @@ public final class EmulatedVllmServer implements AutoCloseable {
 
     public Builder profile(HardwareProfile value) {
       profile = Objects.requireNonNull(value, "profile");
+      return this;
+    }
+
+    /**
+     * The engine settings a server built now would run with: the profile's, then the seed, then the
+     * overrides, in order.
+     */
+    public EngineConfig engineConfig() {
+      EngineConfig.Builder cb = profile().engineConfig().toBuilder();
+      if (seed != null) {
+        cb.seed(seed);
+      }
+      configOverrides.accept(cb);
+      return cb.build();
+    }
+
+    /** The profile as set so far (loading it by name if needed). */
+    public HardwareProfile profile() {
+      HardwareProfile p = profile;
+      if (p == null) {
+        p = Profiles.load(profileName);
+        profile = p;
+      }
+      return p;
+    }
+
+    /**
+     * Applies {@code vllm serve} flags, as {@code llmemu serve} takes them: {@code
+     * args("--max-num-seqs", "32", "--scheduling-policy", "priority")}. Only the flags given change
+     * anything; they apply in order with the other builder calls.
+     *
+     * @throws IllegalArgumentException with the CLI's message for an unknown or bad flag
+     */
+    public Builder args(String... vllmServeFlags) {
+      Main.applyServeFlags(this, List.of(vllmServeFlags));
       return this;
     }
 
@@ -601,7 +375,7 @@ public final class EmulatedVllmServer implements AutoCloseable {
 
     /** Builds the server without starting it. */
     public EmulatedVllmServer build() {
-      return new EmulatedVllmServer(this);
+      return new LocalVllmServer(this);
     }
 
     /** Builds and starts the server. */

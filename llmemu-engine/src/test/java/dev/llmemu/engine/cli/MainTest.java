@@ -84,7 +84,7 @@ class MainTest {
 
   @Test
   void flagsMapOntoTheServer() {
-    EmulatedVllmServer s =
+    EmulatedVllmServer.Builder b =
         parseServe(
                 "serve",
                 "org/model",
@@ -106,25 +106,26 @@ class MainTest {
                 "300",
                 "--port",
                 "0")
-            .builder()
-            .build();
+            .builder();
+    EmulatedVllmServer s = b.build();
     assertThat(s.servedModelNames()).containsExactly("a", "b");
-    assertThat(s.engineConfig().maxNumSeqs()).isEqualTo(8);
-    assertThat(s.engineConfig().maxNumBatchedTokens()).isEqualTo(4000);
-    assertThat(s.engineConfig().maxModelLen()).isEqualTo(2048);
-    assertThat(s.engineConfig().enablePrefixCaching()).isFalse();
-    assertThat(s.engineConfig().schedulingPolicy()).isEqualTo(SchedulingPolicy.PRIORITY);
-    assertThat(s.engineConfig().seed()).isEqualTo(5);
-    assertThat(s.engineConfig().numGpuBlocks()).isEqualTo(300);
+    assertThat(b.engineConfig().maxNumSeqs()).isEqualTo(8);
+    assertThat(b.engineConfig().maxNumBatchedTokens()).isEqualTo(4000);
+    assertThat(b.engineConfig().maxModelLen()).isEqualTo(2048);
+    assertThat(b.engineConfig().enablePrefixCaching()).isFalse();
+    assertThat(b.engineConfig().schedulingPolicy()).isEqualTo(SchedulingPolicy.PRIORITY);
+    assertThat(b.engineConfig().seed()).isEqualTo(5);
+    assertThat(b.engineConfig().numGpuBlocks()).isEqualTo(300);
     s.close();
   }
 
   @Test
   void serveWithoutFlagsUsesTheDefaultProfileOnLoopbackPort8000() {
-    EmulatedVllmServer s = parseServe("serve").builder().build();
-    assertThat(s.profile().name()).isEqualTo(Profiles.DEFAULT_PROFILE);
+    EmulatedVllmServer.Builder b = parseServe("serve").builder();
+    EmulatedVllmServer s = b.build();
+    assertThat(b.profile().name()).isEqualTo(Profiles.DEFAULT_PROFILE);
     assertThat(s.host()).isEqualTo("127.0.0.1");
-    assertThat(s.servedModelName()).isEqualTo(s.profile().model());
+    assertThat(s.servedModelName()).isEqualTo(b.profile().model());
     s.close();
     assertThat(parseServe("serve").port).isEqualTo(8000);
   }

@@ -24,11 +24,11 @@ import org.junit.jupiter.api.Timeout;
 class DisconnectAndFaultsTest {
 
   static int activeRequests(EmulatedVllmServer s) {
-    return s.engine().inspect(Engine.EngineState::activeRequests).join();
+    return s.engine().orElseThrow().inspect(Engine.EngineState::activeRequests).join();
   }
 
   static double kvUsage(EmulatedVllmServer s) {
-    return s.engine().inspect(Engine.EngineState::kvCacheUsage).join();
+    return s.engine().orElseThrow().inspect(Engine.EngineState::kvCacheUsage).join();
   }
 
   @Test
@@ -63,7 +63,9 @@ class DisconnectAndFaultsTest {
               () -> {
                 assertThat(activeRequests(s)).isZero();
                 assertThat(kvUsage(s)).isZero();
-                assertThat(s.engine().inspect(Engine.EngineState::leakedBlocks).join()).isZero();
+                assertThat(
+                        s.engine().orElseThrow().inspect(Engine.EngineState::leakedBlocks).join())
+                    .isZero();
               });
       // A disconnect is not a finished request in vLLM's request_success.
       assertThat(s.metrics().requestsFinished()).isZero();

@@ -47,7 +47,7 @@ class EmulatedVllmServerTest {
       server.reset();
       assertThat(server.requestCount()).isZero();
       assertThat(server.takeRequest(Duration.ofMillis(10))).isNull();
-      assertThat(server.engine().timeScale()).isEqualTo(1.0);
+      assertThat(server.engine().orElseThrow().timeScale()).isEqualTo(1.0);
       assertThat(Http.post(server, "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1}").code())
           .isEqualTo(200);
       assertThat(server.takeRequest().sequenceNumber()).isEqualTo(1);
@@ -65,9 +65,9 @@ class EmulatedVllmServerTest {
   void defaultsComeFromTheDefaultProfile() {
     try (EmulatedVllmServer server = EmulatedVllmServer.builder().start()) {
       assertThat(server.host()).isEqualTo("127.0.0.1");
-      assertThat(server.profile().name())
+      assertThat(((LocalVllmServer) server).profile().name())
           .isEqualTo(dev.llmemu.engine.profile.Profiles.DEFAULT_PROFILE);
-      assertThat(server.servedModelName()).isEqualTo(server.profile().model());
+      assertThat(server.servedModelName()).isEqualTo(((LocalVllmServer) server).profile().model());
     }
   }
 
@@ -83,9 +83,9 @@ class EmulatedVllmServerTest {
   void engineOverridesApply() {
     try (EmulatedVllmServer server =
         TestServers.fast().engineConfig(c -> c.maxNumSeqs(7).maxModelLen(2048)).seed(9).start()) {
-      assertThat(server.engineConfig().maxNumSeqs()).isEqualTo(7);
-      assertThat(server.engineConfig().maxModelLen()).isEqualTo(2048);
-      assertThat(server.engineConfig().seed()).isEqualTo(9);
+      assertThat(((LocalVllmServer) server).engineConfig().maxNumSeqs()).isEqualTo(7);
+      assertThat(((LocalVllmServer) server).engineConfig().maxModelLen()).isEqualTo(2048);
+      assertThat(((LocalVllmServer) server).engineConfig().seed()).isEqualTo(9);
     }
   }
 
@@ -119,5 +119,35 @@ class EmulatedVllmServerTest {
       assertThat(second.path()).isEqualTo("/health");
       assertThat(server.requestCount()).isEqualTo(2);
     }
+  }
+
+  @Test
+  void vllmServeFlagsConfigureTheBuilder() {
+    EmulatedVllmServer.Builder b =
+        EmulatedVllmServer.builder()
+            .args(
+                "--max-num-seqs",
+                "12",
+                "--scheduling-policy",
+                "priority",
+                "--served-model-name",
+                "x");
+    assertThat(b.engineConfig().maxNumSeqs()).isEqualTo(12);
+    assertThat(b.engineConfig().schedulingPolicy())
+        .isEqualTo(dev.llmemu.engine.SchedulingPolicy.PRIORITY);
+    try (EmulatedVllmServer s = b.start()) {
+      // flags not given keep the builder's defaults: loopback and an ephemeral port
+      assertThat(s.host()).isEqualTo("127.0.0.1");
+      assertThat(s.port()).isNotEqualTo(8000);
+      assertThat(s.servedModelName()).isEqualTo("x");
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> EmulatedVllmServer.builder().args("--max-num-seqz", "3"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--max-num-seqz");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> EmulatedVllmServer.builder().args("--profile", "h100-nope"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("unknown hardware profile 'h100-nope'");
   }
 }

@@ -33,7 +33,8 @@ class EndpointsApiTest {
             "id", "object", "created", "owned_by", "root", "parent", "max_model_len", "permission");
     assertThat(card.get("id").asText()).isEqualTo(server.servedModelName());
     assertThat(card.get("owned_by").asText()).isEqualTo("vllm");
-    assertThat(card.get("max_model_len").asInt()).isEqualTo(server.engineConfig().maxModelLen());
+    assertThat(card.get("max_model_len").asInt())
+        .isEqualTo(server.engine().orElseThrow().config().maxModelLen());
     assertThat(card.at("/permission/0/id").asText()).startsWith("modelperm-");
   }
 

@@ -387,7 +387,8 @@ public final class EngineCore {
             firstTokenPrompt,
             preemptions,
             scheduler.prefixQueries(),
-            scheduler.prefixHits()));
+            scheduler.prefixHits(),
+            delivered));
     stepIndex++;
   }
 
@@ -435,7 +436,8 @@ public final class EngineCore {
             0,
             0,
             0,
-            0));
+            0,
+            now));
   }
 
   /**

@@ -84,6 +84,7 @@ public final class HttpServer implements AutoCloseable {
   private final VllmMetrics metrics;
   private final Faults faults;
   private final Consumer<RecordedRequest> recorder;
+  private final AdminHooks admin;
   private final long readyAtNanos;
   private final AtomicLong sequence = new AtomicLong();
   private final AtomicLong engineSeq = new AtomicLong();
@@ -100,8 +101,10 @@ public final class HttpServer implements AutoCloseable {
       Engine engine,
       VllmMetrics metrics,
       Faults faults,
-      Consumer<RecordedRequest> recorder) {
+      Consumer<RecordedRequest> recorder,
+      AdminHooks admin) {
     this.settings = settings;
+    this.admin = admin;
     this.engine = engine;
     this.metrics = metrics;
     this.faults = faults;
@@ -128,8 +131,8 @@ public final class HttpServer implements AutoCloseable {
    * Called on the executive thread after each engine step: hands the step's outputs to the event
    * loops and resets the admission estimate.
    */
-  public void onStep() {
-    dispatcher.endOfStep();
+  public void onStep(long deliverAtNanos) {
+    dispatcher.endOfStep(deliverAtNanos);
     submittedSinceStep.set(0);
   }
 
@@ -177,6 +180,7 @@ public final class HttpServer implements AutoCloseable {
     channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     offload.shutdownNow();
+    dispatcher.close();
   }
 
   // ------------------------------------------------------------------ response helpers
@@ -237,7 +241,9 @@ public final class HttpServer implements AutoCloseable {
 
   private void record(
       Incoming in, int status, @Nullable GenerationRequest gr, @Nullable String id) {
-    if (!settings.recordRequests()) {
+    // llmemu's own admin calls (remote handles polling /llmemu/recorded) are not the traffic
+    // under test
+    if (!settings.recordRequests() || in.path().startsWith("/llmemu/")) {
       return;
     }
     recorder.accept(
@@ -578,6 +584,34 @@ public final class HttpServer implements AutoCloseable {
           } else {
             respondDetail(
                 in, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "GET, POST");
+          }
+        }
+        case "/llmemu/recorded" -> {
+          if (!get) {
+            respondDetail(in, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "GET");
+          } else {
+            long after = queryLong(in, "after", -1);
+            int limit = (int) Math.min(1000, Math.max(1, queryLong(in, "limit", 100)));
+            respondJson(in, HttpResponseStatus.OK, utf8(admin.recorded(after, limit).toString()));
+          }
+        }
+        case "/llmemu/requests" -> {
+          if (!get) {
+            respondDetail(in, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "GET");
+          } else {
+            String prefix = queryParam(in, "prefix");
+            respondJson(
+                in,
+                HttpResponseStatus.OK,
+                utf8(admin.timings(prefix == null ? "" : prefix).toString()));
+          }
+        }
+        case "/llmemu/reset" -> {
+          if (!method.equals("POST")) {
+            respondDetail(in, HttpResponseStatus.METHOD_NOT_ALLOWED, "Method Not Allowed", "POST");
+          } else {
+            admin.reset();
+            respondJson(in, HttpResponseStatus.OK, adminConfig());
           }
         }
         case "/llmemu/reset_prefix_cache" -> {
@@ -1045,6 +1079,25 @@ public final class HttpServer implements AutoCloseable {
       return out;
     }
 
+    private @Nullable String queryParam(Incoming in, String name) {
+      List<String> values =
+          new io.netty.handler.codec.http.QueryStringDecoder(in.target()).parameters().get(name);
+      return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    private long queryLong(Incoming in, String name, long fallback) {
+      String v = queryParam(in, name);
+      if (v == null) {
+        return fallback;
+      }
+      try {
+        return Long.parseLong(v);
+      } catch (NumberFormatException e) {
+        throw ApiError.badRequest(
+            "query parameter '" + name + "' must be an integer, got '" + v + "'", name);
+      }
+    }
+
     private ByteBuf adminConfig() {
       ByteBuf out = channel().alloc().buffer(256);
       try (JsonGenerator g = Json.generator(out)) {
@@ -1053,6 +1106,11 @@ public final class HttpServer implements AutoCloseable {
         g.writeNumberField("failure_rate", faults.failureRate());
         g.writeNumberField("failure_status", faults.failureStatus());
         g.writeNumberField("max_waiting_requests", settings.maxWaitingRequests());
+        g.writeArrayFieldStart("served_model_names");
+        for (String name : settings.servedModelNames()) {
+          g.writeString(name);
+        }
+        g.writeEndArray();
         g.writeEndObject();
       } catch (IOException e) {
         throw new UncheckedIOException(e);
