@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmemu.engine.internal.text.SyntheticVocabulary;
 import dev.llmemu.engine.workload.ArrivalProcess;
 import dev.llmemu.engine.workload.LengthDistribution;
+import dev.llmemu.junit.internal.LoadReports;
 import dev.llmemu.junit.internal.MetricsScraper;
 import dev.llmemu.junit.internal.StreamedRequest;
 import java.io.IOException;
@@ -263,14 +264,17 @@ public final class LoadTest {
         end = Math.max(end, start + finish);
       }
       records = attachServerTimings(client, runId, records);
-      return new BenchmarkResult(
-          description(modelName),
-          startedAt,
-          Duration.ofNanos(end - start),
-          records,
-          samples,
-          settings(modelName),
-          slo);
+      BenchmarkResult result =
+          new BenchmarkResult(
+              description(modelName),
+              startedAt,
+              Duration.ofNanos(end - start),
+              records,
+              samples,
+              settings(modelName),
+              slo);
+      LoadReports.finished(result, label);
+      return result;
     } finally {
       client.dispatcher().executorService().shutdown();
       client.connectionPool().evictAll();
