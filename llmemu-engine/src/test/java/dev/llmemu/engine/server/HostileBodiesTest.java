@@ -7,26 +7,30 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Malformed and hostile bodies (deep nesting, huge numbers, wrong types, invalid UTF-8, truncated
  * JSON, random bytes) get a 4xx and never a 5xx, a hang or a stack trace; the server keeps serving.
  */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HostileBodiesTest {
   static EmulatedVllmServer server;
 
-  @BeforeContainer
+  @BeforeAll
   static void start() {
     server =
         TestServers.fast()
@@ -36,7 +40,7 @@ class HostileBodiesTest {
             .start();
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() {
     server.close();
   }
@@ -45,9 +49,21 @@ class HostileBodiesTest {
     "/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"
   };
 
-  @Property(tries = 150, seed = "42")
-  void hostileBodiesGetOnly4xxAndTheServerGoesOn(
-      @ForAll("paths") String path, @ForAll("bodies") byte[] body) {
+  @TestFactory
+  Stream<DynamicTest> hostileBodiesGetOnly4xxAndTheServerGoesOn() {
+    Bodies bodies = new Bodies(42);
+    SplittableRandom pick = new SplittableRandom(43);
+    return IntStream.range(0, 150)
+        .mapToObj(
+            i -> {
+              String path = PATHS[pick.nextInt(PATHS.length)];
+              byte[] body = bodies.next();
+              return DynamicTest.dynamicTest(
+                  "#" + i + " " + path, () -> hostileBodyGetsA4xx(path, body));
+            });
+  }
+
+  private static void hostileBodyGetsA4xx(String path, byte[] body) {
     Http.Reply r =
         Http.send(
             new Request.Builder()
@@ -65,9 +81,13 @@ class HostileBodiesTest {
     assertThat(ok.code()).isEqualTo(200);
   }
 
-  @Property(tries = 30, seed = "7")
-  void truncatedRequestsOnTheWireDoNotHurtOtherRequests(@ForAll("truncations") int cut)
-      throws IOException {
+  @ParameterizedTest(name = "cut after {0} bytes")
+  @ValueSource(
+      ints = {
+        1, 5, 16, 17, 30, 33, 48, 60, 70, 77, 80, 85, 90, 95, 99, 100, 104, 110, 115, 120, 125, 130,
+        135, 140
+      })
+  void truncatedRequestsOnTheWireDoNotHurtOtherRequests(int cut) throws IOException {
     byte[] full =
         ("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 40\r\n\r\n{\"prompt\":\"hello\",\"max_tokens\":2}      ")
@@ -88,109 +108,133 @@ class HostileBodiesTest {
         .isEqualTo(200);
   }
 
-  @Provide
-  Arbitrary<String> paths() {
-    return Arbitraries.of(PATHS);
-  }
+  /**
+   * A seeded generator of hostile bodies: objects of OpenAI fields with wrong values, deep nesting,
+   * truncation, scalars, invalid UTF-8 and random bytes.
+   */
+  static final class Bodies {
+    private static final String[] FIELDS = {
+      "prompt",
+      "messages",
+      "max_tokens",
+      "n",
+      "stream",
+      "stream_options",
+      "logprobs",
+      "top_logprobs",
+      "seed",
+      "stop",
+      "model",
+      "tokens",
+      "temperature",
+      "min_tokens",
+      "echo",
+      "priority",
+      "stop_token_ids",
+      "max_completion_tokens",
+      "content",
+      "role"
+    };
+    private static final String[] VALUES = {
+      "null",
+      "true",
+      "false",
+      "0",
+      "-1",
+      "1e308",
+      "-1e308",
+      "1e999",
+      "123456789012345678901234567890",
+      "0.5",
+      "\"\"",
+      "\"x\"",
+      "[]",
+      "{}",
+      "[1,2,3]",
+      "[\"a\",1]",
+      "[[1],[2,\"x\"]]",
+      "{\"a\":1}",
+      "\"\\ud800\"",
+      "[-5]",
+      "[{\"role\":\"user\",\"content\":\"hi\"}]",
+      "[{\"role\":1}]",
+      "[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]",
+      "{\"include_usage\":\"maybe\"}",
+      "99999999999",
+      "\"9\"",
+      "\"" + "z".repeat(3000) + "\""
+    };
+    private static final String[] SCALARS = {
+      "1", "\"x\"", "null", "[]", "true", "", " ", "{", "}", "{\"prompt\":\"x\"}{}"
+    };
 
-  @Provide
-  Arbitrary<Integer> truncations() {
-    return Arbitraries.integers().between(1, 140);
-  }
+    private final SplittableRandom random;
 
-  @Provide
-  Arbitrary<byte[]> bodies() {
-    Arbitrary<String> fieldNames =
-        Arbitraries.of(
-            "prompt",
-            "messages",
-            "max_tokens",
-            "n",
-            "stream",
-            "stream_options",
-            "logprobs",
-            "top_logprobs",
-            "seed",
-            "stop",
-            "model",
-            "tokens",
-            "temperature",
-            "min_tokens",
-            "echo",
-            "priority",
-            "stop_token_ids",
-            "max_completion_tokens",
-            "content",
-            "role");
-    Arbitrary<String> values =
-        Arbitraries.oneOf(
-            Arbitraries.of(
-                "null",
-                "true",
-                "false",
-                "0",
-                "-1",
-                "1e308",
-                "-1e308",
-                "1e999",
-                "123456789012345678901234567890",
-                "0.5",
-                "\"\"",
-                "\"x\"",
-                "[]",
-                "{}",
-                "[1,2,3]",
-                "[\"a\",1]",
-                "[[1],[2,\"x\"]]",
-                "{\"a\":1}",
-                "\"\\ud800\"",
-                "[-5]",
-                "[{\"role\":\"user\",\"content\":\"hi\"}]",
-                "[{\"role\":1}]",
-                "[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]",
-                "{\"include_usage\":\"maybe\"}",
-                "99999999999",
-                "\"9\"",
-                "\"" + "z".repeat(3000) + "\""),
-            Arbitraries.integers().map(Object::toString),
-            Arbitraries.strings().ofMaxLength(20).map(s -> Http.JSON.valueToTree(s).toString()));
-    Arbitrary<String> objects =
-        Combinators.combine(fieldNames.list().ofMaxSize(5), values.list().ofSize(5))
-            .as(
-                (names, vals) -> {
-                  StringBuilder b = new StringBuilder("{");
-                  for (int i = 0; i < names.size(); i++) {
-                    if (i > 0) {
-                      b.append(',');
-                    }
-                    b.append('"').append(names.get(i)).append("\":").append(vals.get(i));
-                  }
-                  return b.append('}').toString();
-                });
-    Arbitrary<String> nested =
-        Arbitraries.integers().between(60, 5000).map(d -> "[".repeat(d) + "]".repeat(d));
-    Arbitrary<String> nestedObjects =
-        Arbitraries.integers()
-            .between(60, 3000)
-            .map(d -> "{\"a\":".repeat(d) + "1" + "}".repeat(d));
-    Arbitrary<String> truncated = objects.map(s -> s.substring(0, s.length() / 2));
-    Arbitrary<String> scalars =
-        Arbitraries.of(
-            "1", "\"x\"", "null", "[]", "true", "", " ", "{", "}", "{\"prompt\":\"x\"}{}");
-    Arbitrary<byte[]> text =
-        Arbitraries.oneOf(objects, nested, nestedObjects, truncated, scalars)
-            .map(s -> s.getBytes(StandardCharsets.UTF_8));
-    Arbitrary<byte[]> badUtf8 =
-        objects.map(
-            s -> {
-              byte[] b = s.getBytes(StandardCharsets.UTF_8);
-              if (b.length > 3) {
-                b[b.length / 2] = (byte) 0xC3;
-                b[b.length / 2 + 1] = (byte) 0x28;
-              }
-              return b;
-            });
-    Arbitrary<byte[]> randomBytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(200);
-    return Arbitraries.oneOf(text, text, text, badUtf8, randomBytes);
+    Bodies(long seed) {
+      random = new SplittableRandom(seed);
+    }
+
+    String value() {
+      return switch (random.nextInt(3)) {
+        case 0 -> VALUES[random.nextInt(VALUES.length)];
+        case 1 -> Integer.toString(random.nextInt());
+        default -> {
+          StringBuilder b = new StringBuilder();
+          for (int i = random.nextInt(21); i > 0; i--) {
+            b.append((char) random.nextInt(0x20, 0x3000));
+          }
+          yield Http.JSON.valueToTree(b.toString()).toString();
+        }
+      };
+    }
+
+    String object() {
+      StringBuilder b = new StringBuilder("{");
+      for (int i = random.nextInt(6); i > 0; i--) {
+        if (b.length() > 1) {
+          b.append(',');
+        }
+        b.append('"').append(FIELDS[random.nextInt(FIELDS.length)]).append("\":").append(value());
+      }
+      return b.append('}').toString();
+    }
+
+    byte[] next() {
+      return switch (random.nextInt(7)) {
+        case 0, 1 -> utf8(object());
+        case 2 -> {
+          int d = random.nextInt(60, 5001);
+          yield utf8("[".repeat(d) + "]".repeat(d));
+        }
+        case 3 -> {
+          int d = random.nextInt(60, 3001);
+          yield utf8("{\"a\":".repeat(d) + "1" + "}".repeat(d));
+        }
+        case 4 -> {
+          String o = object();
+          yield utf8(
+              random.nextBoolean()
+                  ? o.substring(0, o.length() / 2)
+                  : SCALARS[random.nextInt(SCALARS.length)]);
+        }
+        case 5 -> {
+          byte[] b = utf8(object());
+          if (b.length > 3) {
+            b[b.length / 2] = (byte) 0xC3;
+            b[b.length / 2 + 1] = (byte) 0x28;
+          }
+          yield b;
+        }
+        default -> {
+          byte[] b = new byte[random.nextInt(201)];
+          random.nextBytes(b);
+          yield b;
+        }
+      };
+    }
+
+    private static byte[] utf8(String s) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
   }
 }

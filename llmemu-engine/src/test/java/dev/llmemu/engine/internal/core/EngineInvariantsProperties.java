@@ -22,13 +22,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
- * Randomised workloads against small KV pools (so that preemption, eviction and aborts are common):
- * the engine's bookkeeping must hold after every step, every request must end, limits must never be
- * exceeded, and the same seed must give the same results.
+ * Randomised workloads (2,000 seeded scenarios) against small KV pools (so that preemption,
+ * eviction and aborts are common): the engine's bookkeeping must hold after every step, every
+ * request must end, limits must never be exceeded, and the same seed must give the same results.
  */
 class EngineInvariantsProperties {
 
@@ -111,8 +113,17 @@ class EngineInvariantsProperties {
               + 3_000L * batch.numRequests()
               + random.nextLong(0, 500_000);
 
-  @Property(tries = 2000)
-  void bookkeepingHoldsAfterEveryStepAndEveryRequestEnds(@ForAll long seed) {
+  @TestFactory
+  Stream<DynamicTest> bookkeepingHoldsAfterEveryStepAndEveryRequestEnds() {
+    return LongStream.range(0, 2000)
+        .mapToObj(
+            seed ->
+                DynamicTest.dynamicTest(
+                    "scenario " + seed,
+                    () -> bookkeepingHoldsAfterEveryStepAndEveryRequestEnds(seed)));
+  }
+
+  private static void bookkeepingHoldsAfterEveryStepAndEveryRequestEnds(long seed) {
     Scenario s = scenario(seed);
     List<String> problems = new ArrayList<>();
     Map<String, Integer> finishedPerParent = new HashMap<>();
@@ -177,8 +188,16 @@ class EngineInvariantsProperties {
     }
   }
 
-  @Property(tries = 200)
-  void sameSeedGivesIdenticalResults(@ForAll long seed) {
+  @TestFactory
+  Stream<DynamicTest> sameSeedGivesIdenticalResults() {
+    return LongStream.range(10_000, 10_200)
+        .mapToObj(
+            seed ->
+                DynamicTest.dynamicTest(
+                    "scenario " + seed, () -> sameSeedGivesIdenticalResults(seed)));
+  }
+
+  private static void sameSeedGivesIdenticalResults(long seed) {
     Scenario s = scenario(seed);
     Simulator simulator =
         Simulator.builder()

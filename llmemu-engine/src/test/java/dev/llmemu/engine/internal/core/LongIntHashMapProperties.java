@@ -5,14 +5,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /** The primitive map behaves as a {@code HashMap} under random puts, removes and lookups. */
 class LongIntHashMapProperties {
 
-  @Property(tries = 300)
-  void behavesLikeHashMap(@ForAll long seed) {
+  @TestFactory
+  Stream<DynamicTest> behavesLikeHashMap() {
+    return LongStream.range(0, 300)
+        .mapToObj(seed -> DynamicTest.dynamicTest("seed " + seed, () -> behavesLikeHashMap(seed)));
+  }
+
+  private static void behavesLikeHashMap(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     LongIntHashMap map = new LongIntHashMap(random.nextInt(1, 64));
     Map<Long, Integer> reference = new HashMap<>();
