@@ -37,6 +37,7 @@ class ContainerServerLauncherTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // getCopyToFileContainerPathMap: the one view of the copies
   void copiesAProfileFileFromThisMachineIntoTheContainer() {
     String path = "src/test/resources/profiles/tiny-test-gpu.json";
     for (String profile :
@@ -55,6 +56,7 @@ class ContainerServerLauncherTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation")
   void leavesUrlsAndUnknownNamesToTheServer() {
     for (String profile : List.of("https://example.org/p.json", "no-such-profile")) {
       LlmemuContainer c = ContainerServerLauncher.container(spec(profile), 0);
