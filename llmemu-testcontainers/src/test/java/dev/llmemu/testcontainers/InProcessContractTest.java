@@ -1,0 +1,13 @@
+package dev.llmemu.testcontainers;
+
+import dev.llmemu.junit.EmulatedVllm;
+import dev.llmemu.junit.Mode;
+
+/** {@link EmulatedVllmContract} against a server in this JVM. */
+@EmulatedVllm(
+    profile = EmulatedVllmContract.PROFILE,
+    model = EmulatedVllmContract.MODEL,
+    seed = 42,
+    args = {"--time-scale", "0.1", "--max-num-seqs", "8"},
+    mode = Mode.IN_PROCESS)
+class InProcessContractTest extends EmulatedVllmContract {}
