@@ -144,6 +144,7 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
    *
    * @throws AssertionError if the result is null
    */
+  @SuppressWarnings("unchecked") // proxy(ListAssert.class, ...) is raw, as AssertJ's own is
   public ListAssert<RequestRecord> errors() {
     isNotNull();
     List<RequestRecord> errors = actual.errors();
