@@ -309,6 +309,17 @@ class EmulatedVllmExtensionTest {
     assertThat(SEEN.get(0)).isSameAs(SEEN.get(1));
   }
 
+  @Test
+  @DisplayName("the accessors outside a test say where to call them")
+  void accessorsOutsideATest() {
+    EmulatedVllmExtension unused = EmulatedVllmExtension.builder().build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(unused::baseUrl)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "no server is running: call server() from a test, a lifecycle method or a"
+                + " @DynamicPropertySource supplier of a class this extension is registered in");
+  }
+
   // ---------------------------------------------------------------- replicas
 
   @EmulatedVllm(replicas = 3, seed = 40)

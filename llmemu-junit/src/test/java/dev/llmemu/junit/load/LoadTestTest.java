@@ -329,4 +329,29 @@ class LoadTestTest {
     assertThat(result.peakKvCacheUsage()).isGreaterThan(0);
     assertThat(result.toVllmBenchJson()).containsKey("llmemu_metrics_timeline");
   }
+
+  @Test
+  @DisplayName("the result file names the load as vllm bench does")
+  void vllmBenchMetadata(EmulatedVllmServer vllm) {
+    Map<String, Object> poisson =
+        load(vllm).openLoop(ArrivalProcess.poisson(50)).requests(2).run().toVllmBenchJson();
+    Map<String, Object> gamma =
+        load(vllm).openLoop(ArrivalProcess.gamma(50, 0.5)).requests(2).run().toVllmBenchJson();
+    Map<String, Object> closed = load(vllm).closedLoop(2).requests(2).run().toVllmBenchJson();
+    Map<String, Object> ramp =
+        load(vllm).openLoop(ArrivalProcess.linearRamp(10, 100)).requests(2).run().toVllmBenchJson();
+
+    assertThat(poisson)
+        .containsEntry("backend", "openai")
+        .containsEntry("endpoint_type", "openai")
+        .containsEntry("model_id", vllm.servedModelName())
+        .containsEntry("num_prompts", 2)
+        .containsEntry("request_rate", 50.0)
+        .containsEntry("burstiness", 1.0)
+        .containsEntry("max_concurrency", null)
+        .containsEntry("completed", 2);
+    assertThat(gamma).containsEntry("request_rate", 50.0).containsEntry("burstiness", 0.5);
+    assertThat(closed).containsEntry("request_rate", "inf").containsEntry("max_concurrency", 2);
+    assertThat(ramp).containsEntry("request_rate", null);
+  }
 }
