@@ -14,23 +14,28 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * methods ({@code List<EmulatedVllmServer>} for every replica).
  *
  * <pre>{@code
- * @EmulatedVllm(profile = "h100-llama-3.1-8b")
+ * @EmulatedVllm(profile = "h100-llama-3.1-8b", args = {"--max-num-seqs", "32"})
  * class ChatServiceTest {
  *   @Test
  *   void answers(EmulatedVllmServer vllm) {
  *     ChatService service = new ChatService(vllm.openAiBaseUrl());
  *     ...
+ *     assertThat(vllm.takeRequest(Duration.ofSeconds(1)).path()).isEqualTo("/v1/chat/completions");
  *   }
  * }
  * }</pre>
  *
- * <p>One server per class, shared by its tests; recorded requests are cleared before each test. For
- * a server per test, or builder-style configuration, use {@link EmulatedVllmExtension#builder()}
- * with {@code @RegisterExtension}. Usable as a meta-annotation.
+ * <p>One server per class, shared by its tests (and its {@code @Nested} classes, unless they carry
+ * their own {@code @EmulatedVllm}), {@linkplain dev.llmemu.engine.server.EmulatedVllmServer#reset()
+ * reset} before each test, stopped after the class. For a server per test, or builder-style
+ * configuration, use {@link EmulatedVllmExtension#builder()} with {@code @RegisterExtension}. Works
+ * as a meta-annotation and is inherited. A bad configuration (an unknown profile, a bad flag) fails
+ * the class before any server starts, saying how to fix it.
  *
- * <p>{@code -Dllmemu.mode=container} (or {@code LLMEMU_MODE=container}) runs every such class
- * against containers instead; {@code -Dllmemu.url=http://gpu-box:8000} (or {@code LLMEMU_URL}) runs
- * them against an external server, such as a real vLLM.
+ * <p>{@code llmemu.mode=container} (a JUnit configuration parameter, e.g. in {@code
+ * junit-platform.properties}, a system property, or the environment variable {@code LLMEMU_MODE})
+ * runs every such class against containers instead; {@code llmemu.url=http://gpu-box:8000} (or
+ * {@code LLMEMU_URL}) runs them against external servers, such as a real vLLM.
  */
 @Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
@@ -38,22 +43,32 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Documented
 @ExtendWith(EmulatedVllmExtension.class)
 public @interface EmulatedVllm {
-  /** Bundled profile name, profile file path or URL; empty: the default profile. */
+  /**
+   * Bundled profile name ({@code "h100-llama-3.1-8b"}, {@code "a100-qwen3-8b"}, …), profile file
+   * path or URL; empty: the default profile.
+   */
   String profile() default "";
 
   /** The served model name; empty: the profile's model id. */
   String model() default "";
 
-  /** Seed for synthetic tokens, output lengths and latency jitter. */
+  /**
+   * Seed for synthetic tokens, output lengths and latency jitter; replica {@code i} gets {@code
+   * seed + i}.
+   */
   long seed() default 0;
 
   /**
-   * Further {@code vllm serve} flags, e.g. {@code {"--max-num-seqs", "32", "--scheduling-policy",
-   * "priority"}}.
+   * Engine settings as {@code vllm serve} flags, e.g. {@code {"--max-num-seqs", "32",
+   * "--scheduling-policy", "priority", "--time-scale", "0.1"}} ({@code llmemu serve --help} lists
+   * them). {@code --seed} and {@code --profile} are set by the attributes above.
    */
   String[] args() default {};
 
-  /** Where the server runs; system property {@code llmemu.mode} overrides it for a whole suite. */
+  /**
+   * Where the server runs; {@code llmemu.mode} and {@code llmemu.url} override it for a whole
+   * suite.
+   */
   Mode mode() default Mode.IN_PROCESS;
 
   /** How many identical replicas to start (each on its own port, seeded seed, seed + 1, …). */

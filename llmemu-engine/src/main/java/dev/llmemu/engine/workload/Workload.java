@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A list of requests with their arrival times: what a {@link dev.llmemu.engine.Simulator} replays.
@@ -60,6 +61,7 @@ public final class Workload {
     private ArrivalProcess arrivals = ArrivalProcess.allAtOnce();
     private LengthDistribution promptLength = LengthDistribution.fixed(256);
     private LengthDistribution outputLength = LengthDistribution.fixed(128);
+    private @Nullable LengthPairDistribution lengths;
     private boolean ignoreEos = true;
     private int sharedPrefixTokens;
     private long seed;
@@ -82,12 +84,23 @@ public final class Workload {
     /** Prompt lengths in tokens, shared prefix included. */
     public Builder promptLength(LengthDistribution value) {
       promptLength = Objects.requireNonNull(value, "promptLength");
+      lengths = null;
       return this;
     }
 
     /** Output lengths: each request's {@code max_tokens}. */
     public Builder outputLength(LengthDistribution value) {
       outputLength = Objects.requireNonNull(value, "outputLength");
+      lengths = null;
+      return this;
+    }
+
+    /**
+     * Prompt and output lengths drawn as pairs, e.g. {@link ShareGptLengths#pairs()}; replaces
+     * {@link #promptLength} and {@link #outputLength}.
+     */
+    public Builder lengths(LengthPairDistribution value) {
+      lengths = Objects.requireNonNull(value, "lengths");
       return this;
     }
 
@@ -123,10 +136,15 @@ public final class Workload {
       for (int i = 0; i < prefix.length; i++) {
         prefix[i] = vocab.wordToken(tokens.nextInt(vocab.size()));
       }
+      LengthPairDistribution shapes =
+          this.lengths != null
+              ? this.lengths
+              : LengthPairDistribution.independent(promptLength, outputLength);
       List<RequestSpec> specs = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        int promptLen = Math.max(promptLength.sample(lengths), 1);
-        int outputLen = outputLength.sample(lengths);
+        LengthPair shape = shapes.sample(lengths);
+        int promptLen = shape.prompt();
+        int outputLen = shape.output();
         int[] prompt = new int[Math.max(promptLen, 1)];
         int shared = Math.min(prefix.length, prompt.length);
         System.arraycopy(prefix, 0, prompt, 0, shared);
@@ -146,10 +164,8 @@ public final class Workload {
           count
               + " requests, arrivals "
               + arrivals
-              + ", prompts "
-              + promptLength
-              + ", outputs "
-              + outputLength
+              + ", "
+              + shapes
               + (sharedPrefixTokens > 0 ? ", shared prefix " + sharedPrefixTokens : ""));
     }
   }

@@ -2,6 +2,7 @@ package dev.llmemu.junit.assertj;
 
 import dev.llmemu.junit.load.BenchmarkResult;
 import dev.llmemu.junit.load.LatencyDistribution;
+import dev.llmemu.junit.load.RequestError;
 import dev.llmemu.junit.load.RequestRecord;
 import dev.llmemu.junit.load.Slo;
 import java.time.Duration;
@@ -35,40 +36,82 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
     super(actual, BenchmarkResultAssert.class);
   }
 
-  /** Time to first token: sending to the first streamed event with choices. */
+  /**
+   * Time to first token of successful requests: from just before sending to the first streamed
+   * event with choices ({@code vllm bench serve}'s TTFT).
+   *
+   * <pre>{@code
+   * assertThat(result).ttft().p99().isLessThan(ofMillis(300)); // passes if p99 < 300 ms
+   * assertThat(result).ttft().p99().isLessThan(ofMillis(1));   // fails, listing the slowest
+   * }</pre>
+   *
+   * @throws AssertionError if the result is null
+   */
   public LatencyAssert ttft() {
-    return latency(actual.ttft(), RequestRecord::ttft);
+    return latency(actual.ttft(), RequestRecord::ttft, "slowest requests");
   }
 
-  /** Time per output token after the first: {@code (E2E − TTFT) / (n − 1)} per request. */
+  /**
+   * Time per output token after the first, per successful request with at least two tokens: {@code
+   * (E2E − TTFT) / (output tokens − 1)}.
+   *
+   * @throws AssertionError if the result is null
+   */
   public LatencyAssert tpot() {
-    return latency(actual.tpot(), RequestRecord::tpot);
+    return latency(actual.tpot(), RequestRecord::tpot, "slowest requests");
   }
 
-  /** Inter-token latency: every gap between streamed events, pooled over requests. */
+  /**
+   * Inter-token latency: every gap between consecutive streamed events, pooled over successful
+   * requests. A failure lists the requests with the largest single gap.
+   *
+   * @throws AssertionError if the result is null
+   */
   public LatencyAssert itl() {
-    return latency(actual.itl(), r -> null);
+    return latency(actual.itl(), BenchmarkResultAssert::largestGap, "largest gaps");
   }
 
-  /** End-to-end latency: sending to the last streamed event. */
+  /**
+   * End-to-end latency of successful requests: from just before sending to the last streamed event.
+   *
+   * @throws AssertionError if the result is null
+   */
   public LatencyAssert e2eLatency() {
-    return latency(actual.e2eLatency(), RequestRecord::e2eLatency);
+    return latency(actual.e2eLatency(), RequestRecord::e2eLatency, "slowest requests");
   }
 
-  /** The engine's queue time per request (llmemu servers only). */
+  /**
+   * The engine's queue time per successful request, arrival to first scheduling (llmemu servers
+   * only: empty against others).
+   *
+   * @throws AssertionError if the result is null
+   */
   public LatencyAssert serverQueueTime() {
     return latency(
-        actual.serverQueueTime(), r -> r.server() == null ? null : r.server().queueTime());
+        actual.serverQueueTime(),
+        r -> r.server() == null ? null : r.server().queueTime(),
+        "longest queued");
+  }
+
+  private static @Nullable Duration largestGap(RequestRecord r) {
+    if (!r.success() || r.interTokenLatencyCount() == 0) {
+      return null;
+    }
+    long max = 0;
+    for (long gap : r.interTokenLatenciesNanos()) {
+      max = Math.max(max, gap);
+    }
+    return Duration.ofNanos(max);
   }
 
   private LatencyAssert latency(
-      LatencyDistribution d, Function<RequestRecord, @Nullable Duration> metric) {
+      LatencyDistribution d, Function<RequestRecord, @Nullable Duration> metric, String worst) {
     isNotNull();
     LatencyAssert a =
         softly == null
             ? new LatencyAssert(d)
             : softly.proxy(LatencyAssert.class, LatencyDistribution.class, d);
-    return a.context(actual.requests(), metric, softly);
+    return a.context(actual.description(), actual.requests(), metric, worst, softly);
   }
 
   /** Output tokens per second over the run. */
@@ -91,7 +134,17 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
     return number(actual.sloAttainment(slo), "SLO attainment under " + slo);
   }
 
-  /** The failed requests, described by their errors. */
+  /**
+   * The failed requests, as a list to assert on with AssertJ's list assertions.
+   *
+   * <pre>{@code
+   * assertThat(result).errors().isEmpty();
+   * assertThat(result).errors().extracting(r -> r.error().kind()).containsOnly(Kind.HTTP_STATUS);
+   * }</pre>
+   *
+   * @throws AssertionError if the result is null
+   */
+  @SuppressWarnings("unchecked") // proxy(ListAssert.class, ...) is raw, as AssertJ's own is
   public ListAssert<RequestRecord> errors() {
     isNotNull();
     List<RequestRecord> errors = actual.errors();
@@ -99,29 +152,70 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
         softly == null
             ? new ListAssert<>(errors)
             : softly.proxy(ListAssert.class, List.class, errors);
-    return a.as(describeErrors(errors));
+    return a.as("failed requests of %s", actual.description());
   }
 
-  /** Fails if any request failed, listing the first errors. */
+  /**
+   * Failed requests as a share of all requests sent, 0..1.
+   *
+   * <pre>{@code
+   * assertThat(result).errorRate().isLessThanOrEqualTo(0.01);
+   * }</pre>
+   *
+   * @throws AssertionError if the result is null
+   */
+  public AbstractDoubleAssert<?> errorRate() {
+    return number(actual.errorRate(), "error rate");
+  }
+
+  /**
+   * Fails if any request failed, listing the failures by kind and the first five.
+   *
+   * @throws AssertionError if a request failed
+   */
   public BenchmarkResultAssert hasNoErrors() {
     isNotNull();
-    List<RequestRecord> errors = actual.errors();
-    if (!errors.isEmpty()) {
-      failWithMessage("Expecting no failed requests but %s", describeErrors(errors));
+    if (actual.failed() > 0) {
+      failWithMessage(
+          "%nExpecting no failed requests in:%n  %s%nbut %s",
+          actual.description(), describeErrors(actual));
     }
     return myself;
   }
 
-  /** Fails unless exactly {@code count} requests completed. */
+  /**
+   * Fails unless exactly {@code count} requests completed.
+   *
+   * @throws AssertionError if another number completed
+   */
   public BenchmarkResultAssert hasCompleted(int count) {
     isNotNull();
     if (actual.completed() != count) {
       failWithMessage(
-          "Expecting %d completed requests but %d completed and %d failed%s",
+          "%nExpecting %d completed requests in:%n  %s%nbut %d completed%s",
           count,
+          actual.description(),
           actual.completed(),
-          actual.failed(),
-          actual.failed() > 0 ? ": " + describeErrors(actual.errors()) : "");
+          actual.failed() > 0 ? " and " + describeErrors(actual) : "");
+    }
+    return myself;
+  }
+
+  /**
+   * Fails unless exactly {@code count} requests failed with {@code kind}.
+   *
+   * @throws AssertionError if another number failed so
+   */
+  public BenchmarkResultAssert hasErrors(RequestError.Kind kind, int count) {
+    isNotNull();
+    int n = actual.errorCounts().getOrDefault(kind, 0);
+    if (n != count) {
+      failWithMessage(
+          "%nExpecting %d requests failed with %s in:%n  %s%nbut %s",
+          count,
+          kind,
+          actual.description(),
+          actual.failed() == 0 ? "none failed" : describeErrors(actual));
     }
     return myself;
   }
@@ -143,21 +237,19 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
             actual.duration().toNanos() / 1e9));
   }
 
-  private static String describeErrors(List<RequestRecord> errors) {
+  /** "2 of 40 failed {HTTP_STATUS=1, TIMEOUT=1}:" and the first five failures, one a line. */
+  static String describeErrors(BenchmarkResult result) {
+    List<RequestRecord> errors = result.errors();
     StringBuilder d = new StringBuilder();
-    d.append(errors.size()).append(" failed requests");
-    errors.stream()
-        .limit(5)
-        .forEach(
-            r ->
-                d.append("\n  #")
-                    .append(r.index())
-                    .append(' ')
-                    .append(r.requestId())
-                    .append(": ")
-                    .append(r.error()));
+    d.append(errors.size())
+        .append(" of ")
+        .append(result.requests().size())
+        .append(" failed ")
+        .append(result.errorCounts())
+        .append(':');
+    errors.stream().limit(5).forEach(r -> d.append("\n  ").append(r));
     if (errors.size() > 5) {
-      d.append("\n  …");
+      d.append("\n  … and ").append(errors.size() - 5).append(" more");
     }
     return d.toString();
   }

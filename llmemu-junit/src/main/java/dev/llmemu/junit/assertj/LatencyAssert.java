@@ -2,9 +2,12 @@ package dev.llmemu.junit.assertj;
 
 import dev.llmemu.junit.load.LatencyDistribution;
 import dev.llmemu.junit.load.RequestRecord;
+import dev.llmemu.junit.load.ServerTiming;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.function.Function;
 import org.assertj.core.api.AbstractAssert;
 import org.assertj.core.api.AbstractDurationAssert;
@@ -27,8 +30,10 @@ import org.jspecify.annotations.Nullable;
  * @since 0.1.0
  */
 public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribution> {
+  private String run = "";
   private List<RequestRecord> requests = List.of();
   private Function<RequestRecord, @Nullable Duration> metric = r -> null;
+  private String worst = "slowest requests";
   @Nullable SoftAssertionsProvider softly;
 
   public LatencyAssert(LatencyDistribution actual) {
@@ -36,40 +41,82 @@ public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribu
   }
 
   LatencyAssert context(
+      String run,
       List<RequestRecord> requests,
       Function<RequestRecord, @Nullable Duration> metric,
+      String worst,
       @Nullable SoftAssertionsProvider softly) {
+    this.run = run;
     this.requests = requests;
     this.metric = metric;
+    this.worst = worst;
     this.softly = softly;
     return this;
   }
 
-  /** The median. */
+  /**
+   * The median, linearly interpolated ({@code np.percentile(v, 50)}).
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> p50() {
     return statistic("p50", actual.p50());
   }
 
+  /**
+   * The median, as {@code vllm bench serve}'s {@code median_*_ms}.
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> median() {
     return statistic("median", actual.median());
   }
 
+  /**
+   * The 90th percentile, linearly interpolated.
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> p90() {
     return statistic("p90", actual.p90());
   }
 
+  /**
+   * The 95th percentile, linearly interpolated.
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> p95() {
     return statistic("p95", actual.p95());
   }
 
+  /**
+   * The 99th percentile, linearly interpolated, as {@code vllm bench serve}'s {@code p99_*_ms}.
+   *
+   * <pre>{@code
+   * assertThat(result).ttft().p99().isLessThan(ofMillis(300));
+   * }</pre>
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> p99() {
     return statistic("p99", actual.p99());
   }
 
+  /**
+   * The mean, as {@code vllm bench serve}'s {@code mean_*_ms}.
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> mean() {
     return statistic("mean", actual.mean());
   }
 
+  /**
+   * The largest sample.
+   *
+   * @throws AssertionError if there are no samples
+   */
   public AbstractDurationAssert<?> max() {
     return statistic("max", actual.max());
   }
@@ -110,34 +157,37 @@ public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribu
 
   private String describe(String which) {
     StringBuilder d = new StringBuilder();
-    d.append(actual.name())
-        .append(' ')
-        .append(which)
-        .append(" of ")
-        .append(actual.count())
-        .append(" samples");
-    d.append("\n  distribution: ").append(actual.summary());
+    d.append(actual.name()).append(' ').append(which);
+    if (!run.isEmpty()) {
+      d.append(" of ").append(run);
+    }
+    d.append("\n  ").append(actual.summary());
     List<RequestRecord> slowest =
         requests.stream()
             .filter(r -> metric.apply(r) != null)
-            .sorted((a, b) -> metric.apply(b).compareTo(metric.apply(a)))
+            .sorted(
+                Comparator.comparing((RequestRecord r) -> Objects.requireNonNull(metric.apply(r)))
+                    .reversed())
             .limit(5)
             .toList();
     if (!slowest.isEmpty()) {
-      d.append("\n  slowest requests:");
+      d.append("\n  ").append(worst).append(':');
       for (RequestRecord r : slowest) {
         d.append("\n    #").append(r.index()).append(' ').append(r.requestId()).append(": ");
-        d.append(MillisRepresentation.millis(metric.apply(r)));
-        if (r.server() != null) {
+        d.append(MillisRepresentation.millis(Objects.requireNonNull(metric.apply(r))));
+        ServerTiming s = r.server();
+        if (s != null) {
           d.append(
               String.format(
                   Locale.ROOT,
-                  " (server: queued %s, prefill %s, decode %s, %d preemptions, %d cached prompt tokens)",
-                  MillisRepresentation.millis(r.server().queueTime()),
-                  MillisRepresentation.millis(r.server().prefillTime()),
-                  MillisRepresentation.millis(r.server().decodeTime()),
-                  r.server().preemptions(),
-                  r.server().cachedTokens()));
+                  " (server: queued %s, prefill %s, decode %s, %d preemption%s, %d cached prompt"
+                      + " tokens)",
+                  MillisRepresentation.millis(s.queueTime()),
+                  MillisRepresentation.millis(s.prefillTime()),
+                  MillisRepresentation.millis(s.decodeTime()),
+                  s.preemptions(),
+                  s.preemptions() == 1 ? "" : "s",
+                  s.cachedTokens()));
         }
       }
     }

@@ -6,9 +6,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -87,6 +90,23 @@ public final class BenchmarkResult {
     return requests.stream().filter(r -> !r.success()).toList();
   }
 
+  /** Failed requests by kind of failure, in {@link RequestError.Kind} order. */
+  public Map<RequestError.Kind, Integer> errorCounts() {
+    Map<RequestError.Kind, Integer> counts = new EnumMap<>(RequestError.Kind.class);
+    for (RequestRecord r : requests) {
+      RequestError e = r.error();
+      if (e != null) {
+        counts.merge(e.kind(), 1, Integer::sum);
+      }
+    }
+    return counts;
+  }
+
+  /** Failed requests as a share of all requests sent (0..1; 0 for an empty run). */
+  public double errorRate() {
+    return requests.isEmpty() ? 0 : (double) failed() / requests.size();
+  }
+
   public int completed() {
     return (int) requests.stream().filter(RequestRecord::success).count();
   }
@@ -109,7 +129,7 @@ public final class BenchmarkResult {
     int total = 0;
     for (RequestRecord r : requests) {
       if (r.success()) {
-        total += r.interTokenLatenciesNanos().length;
+        total += r.interTokenLatencyCount();
       }
     }
     long[] all = new long[total];
@@ -128,10 +148,57 @@ public final class BenchmarkResult {
     return distribution("E2E latency", RequestRecord::e2eLatency);
   }
 
-  /** The engine's queue time per request (llmemu servers only; empty otherwise). */
+  /**
+   * The engine's queue time per successful request: arrival to first scheduling (llmemu servers
+   * only; empty otherwise). High TTFT with high queue time means the request waited for a slot.
+   */
   public LatencyDistribution serverQueueTime() {
-    return distribution(
-        "server queue time", r -> r.server() == null ? null : r.server().queueTime());
+    return distribution("server queue time", r -> server(r, ServerTiming::queueTime));
+  }
+
+  /** The engine's prefill time per successful request (llmemu servers only). */
+  public LatencyDistribution serverPrefillTime() {
+    return distribution("server prefill time", r -> server(r, ServerTiming::prefillTime));
+  }
+
+  /** The engine's decode time per successful request (llmemu servers only). */
+  public LatencyDistribution serverDecodeTime() {
+    return distribution("server decode time", r -> server(r, ServerTiming::decodeTime));
+  }
+
+  /** Preemptions the engine reported, summed over requests (llmemu servers only). */
+  public int serverPreemptions() {
+    return requests.stream()
+        .map(RequestRecord::server)
+        .filter(Objects::nonNull)
+        .mapToInt(ServerTiming::preemptions)
+        .sum();
+  }
+
+  /** True if the engine's timing was attached to the requests (the server is llmemu). */
+  public boolean hasServerTimings() {
+    return requests.stream().anyMatch(r -> r.server() != null);
+  }
+
+  /** The most requests the server's {@code /metrics} showed waiting (0 without samples). */
+  public double peakWaitingRequests() {
+    return metrics.stream().mapToDouble(MetricsSample::waiting).max().orElse(0);
+  }
+
+  /** The most requests the server's {@code /metrics} showed running (0 without samples). */
+  public double peakRunningRequests() {
+    return metrics.stream().mapToDouble(MetricsSample::running).max().orElse(0);
+  }
+
+  /** The highest KV-cache usage the server's {@code /metrics} showed (0..1). */
+  public double peakKvCacheUsage() {
+    return metrics.stream().mapToDouble(MetricsSample::kvCacheUsage).max().orElse(0);
+  }
+
+  private static @Nullable Duration server(
+      RequestRecord r, Function<ServerTiming, Duration> field) {
+    ServerTiming t = r.server();
+    return t == null ? null : field.apply(t);
   }
 
   private LatencyDistribution distribution(
@@ -175,7 +242,10 @@ public final class BenchmarkResult {
     return perSecond(totalInputTokens() + totalOutputTokens());
   }
 
-  /** Requests per second that met every objective of {@code slo} ({@code request_goodput}). */
+  /**
+   * Completed requests per second that met every objective of {@code slo} ({@code
+   * request_goodput}).
+   */
   public double goodput(Slo slo) {
     return perSecond(requests.stream().filter(slo::isMetBy).count());
   }
@@ -282,45 +352,83 @@ public final class BenchmarkResult {
     json.put("input_lens", requests.stream().map(RequestRecord::promptTokens).toList());
     json.put(
         "output_lens", requests.stream().map(r -> r.success() ? r.outputTokens() : 0).toList());
-    json.put("ttfts", requests.stream().map(r -> seconds(r.ttft())).toList());
+    // As vllm bench: a failed request has TTFT and latency 0 and no gaps.
+    json.put("ttfts", requests.stream().map(r -> r.success() ? seconds(r.ttft()) : 0.0).toList());
     json.put(
         "itls",
         requests.stream()
-            .map(r -> Arrays.stream(r.interTokenLatenciesNanos()).mapToObj(n -> n / 1e9).toList())
+            .map(
+                r ->
+                    r.success()
+                        ? Arrays.stream(r.interTokenLatenciesNanos())
+                            .mapToObj(n -> n / 1e9)
+                            .toList()
+                        : List.<Double>of())
             .toList());
-    json.put("latencies", requests.stream().map(r -> seconds(r.e2eLatency())).toList());
+    json.put(
+        "latencies",
+        requests.stream().map(r -> r.success() ? seconds(r.e2eLatency()) : 0.0).toList());
     json.put("start_times", requests.stream().map(r -> seconds(r.start())).toList());
-    json.put("errors", requests.stream().map(r -> r.error() == null ? "" : r.error()).toList());
+    json.put(
+        "errors",
+        requests.stream()
+            .map(r -> r.error() == null ? "" : Objects.requireNonNull(r.error()).toString())
+            .toList());
     json.put("max_output_tokens_per_s", maxOutputTokensPerSecond());
     json.put("max_concurrent_requests", maxConcurrentRequests());
     putStats(json, "ttft", ttft());
     putStats(json, "tpot", tpot());
     putStats(json, "itl", itl());
     putStats(json, "e2el", e2eLatency());
+    json.put("llmemu_description", description);
+    json.put("llmemu_error_counts", errorCounts());
     if (slo != null) {
       json.put("llmemu_slo", slo.toString());
       json.put("llmemu_slo_attainment", sloAttainment(slo));
     }
-    if (requests.stream().anyMatch(r -> r.server() != null)) {
+    if (hasServerTimings()) {
+      putStats(json, "llmemu_server_queue_time", serverQueueTime());
+      putStats(json, "llmemu_server_prefill_time", serverPrefillTime());
+      putStats(json, "llmemu_server_decode_time", serverDecodeTime());
+      json.put("llmemu_server_preemptions", serverPreemptions());
       json.put(
           "llmemu_server_queue_times",
-          requests.stream()
-              .map(r -> r.server() == null ? null : seconds(r.server().queueTime()))
-              .toList());
+          requests.stream().map(r -> seconds(server(r, ServerTiming::queueTime))).toList());
       json.put(
-          "llmemu_server_preemptions",
+          "llmemu_server_preemptions_per_request",
           requests.stream()
               .map(r -> r.server() == null ? null : r.server().preemptions())
+              .toList());
+    }
+    if (!metrics.isEmpty()) {
+      json.put("llmemu_peak_waiting_requests", peakWaitingRequests());
+      json.put("llmemu_peak_running_requests", peakRunningRequests());
+      json.put("llmemu_peak_kv_cache_usage", peakKvCacheUsage());
+      json.put(
+          "llmemu_metrics_timeline",
+          metrics.stream()
+              .map(
+                  m -> {
+                    Map<String, Object> sample = new LinkedHashMap<>();
+                    sample.put("t", m.at().toNanos() / 1e9);
+                    sample.put("running", m.running());
+                    sample.put("waiting", m.waiting());
+                    sample.put("kv_cache_usage", m.kvCacheUsage());
+                    return sample;
+                  })
               .toList());
     }
     return json;
   }
 
+  /** {@code vllm bench serve --metric-percentiles 50,90,95,99}. */
+  private static final double[] PERCENTILES = {50, 90, 95, 99};
+
   private static void putStats(Map<String, Object> json, String metric, LatencyDistribution d) {
     json.put("mean_" + metric + "_ms", d.mean().toNanos() / 1e6);
     json.put("median_" + metric + "_ms", d.median().toNanos() / 1e6);
     json.put("std_" + metric + "_ms", d.standardDeviation().toNanos() / 1e6);
-    for (double p : new double[] {50, 90, 95, 99}) {
+    for (double p : PERCENTILES) {
       json.put("p" + (int) p + "_" + metric + "_ms", d.percentile(p).toNanos() / 1e6);
     }
   }
@@ -344,6 +452,50 @@ public final class BenchmarkResult {
     return written;
   }
 
+  /**
+   * A few lines for logs and report entries: what ran, completions and failures, throughput, and
+   * the TTFT, TPOT, ITL and E2E summaries (plus the server's queue time against llmemu).
+   */
+  public String summary() {
+    StringBuilder s = new StringBuilder();
+    s.append(description)
+        .append(
+            String.format(
+                Locale.ROOT,
+                "%n  %d completed, %d failed%s in %.2f s: %.2f requests/s, %.1f output tokens/s",
+                completed(),
+                failed(),
+                failed() == 0 ? "" : " " + errorCounts(),
+                duration.toNanos() / 1e9,
+                requestThroughput(),
+                outputThroughput()));
+    if (slo != null) {
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "%n  %s: goodput %.2f requests/s, attainment %.1f%%",
+              slo,
+              goodput(slo),
+              sloAttainment(slo) * 100));
+    }
+    for (LatencyDistribution d : List.of(ttft(), tpot(), itl(), e2eLatency())) {
+      s.append("\n  ").append(d.summary());
+    }
+    if (hasServerTimings()) {
+      s.append("\n  ").append(serverQueueTime().summary());
+    }
+    if (!metrics.isEmpty()) {
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "%n  server peaks: %.0f running, %.0f waiting, KV cache %.1f%%",
+              peakRunningRequests(),
+              peakWaitingRequests(),
+              peakKvCacheUsage() * 100));
+    }
+    return s.toString();
+  }
+
   @Override
   public String toString() {
     return "BenchmarkResult{"
@@ -353,7 +505,7 @@ public final class BenchmarkResult {
         + " completed, "
         + failed()
         + " failed in "
-        + duration
+        + LatencyDistribution.ms(duration)
         + "; "
         + ttft().summary()
         + "}";

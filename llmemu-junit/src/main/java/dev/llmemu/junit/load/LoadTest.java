@@ -3,28 +3,40 @@ package dev.llmemu.junit.load;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmemu.engine.internal.text.SyntheticVocabulary;
+import dev.llmemu.engine.server.EmulatedVllmServer;
 import dev.llmemu.engine.workload.ArrivalProcess;
 import dev.llmemu.engine.workload.LengthDistribution;
+import dev.llmemu.engine.workload.LengthPair;
+import dev.llmemu.engine.workload.LengthPairDistribution;
+import dev.llmemu.engine.workload.ShareGptLengths;
 import dev.llmemu.junit.internal.LoadReports;
 import dev.llmemu.junit.internal.MetricsScraper;
 import dev.llmemu.junit.internal.StreamedRequest;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
@@ -34,38 +46,72 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Drives load against an OpenAI-compatible server (llmemu or a real vLLM) with streaming requests
- * and measures them as {@code vllm bench serve} does.
+ * and measures every request as {@code vllm bench serve} does.
  *
  * <pre>{@code
- * BenchmarkResult result = LoadTest.against(server.baseUrl())
+ * BenchmarkResult result = LoadTest.against(vllm)
  *     .openLoop(ArrivalProcess.poisson(20))
  *     .requests(500)
- *     .promptLength(LengthDistribution.uniform(200, 400))
- *     .outputLength(LengthDistribution.fixed(128))
+ *     .lengths(ShareGptLengths.pairs())
  *     .run();
  * assertThat(result).ttft().p99().isLessThan(Duration.ofMillis(300));
  * }</pre>
  *
- * <p>Open loop sends each request at its arrival time whatever the server does ({@link #openLoop});
- * closed loop keeps a fixed number of requests in flight ({@link #closedLoop}). A run is bounded by
- * a request count and optionally a duration after which no new request is sent. Prompts are built
- * from words that are single {@code cl100k_base} tokens, so a prompt of N words is N tokens to
- * llmemu. Requests set {@code ignore_eos} unless told otherwise, so outputs are exactly their
- * {@code max_tokens}.
+ * <p><b>Load.</b> Open loop ({@link #openLoop}) sends request {@code i} at the arrival process's
+ * i-th time whatever the server does, optionally capped at {@link #maxConcurrency} requests in
+ * flight (as {@code vllm bench serve --max-concurrency}: a request past the cap waits, and its
+ * clock starts when it is sent). Closed loop ({@link #closedLoop}) keeps a fixed number of clients
+ * busy, each sending its next request when its last one ends. A run stops sending after {@link
+ * #requests} requests or, if set, after {@link #duration}, whichever comes first; requests in
+ * flight then finish. {@link #warmup} requests go first and are not measured.
+ *
+ * <p><b>Requests.</b> Streaming completions (default) or chat completions ({@link #endpoint}), with
+ * {@code stream_options.include_usage} and, unless switched off, {@code ignore_eos} so outputs are
+ * exactly their {@code max_tokens}. Lengths are fixed, uniform, ShareGPT-like ({@link
+ * ShareGptLengths}) or your own list; prompts are built from words that are single {@code
+ * cl100k_base} tokens, so a prompt of N words is N tokens to llmemu (a real model's tokenizer
+ * counts differently), or are your own ({@link #prompts}). Everything random follows from {@link
+ * #seed}: request {@code i} has the same shape in every run.
+ *
+ * <p><b>Measurement</b> ({@link RequestRecord}, {@link BenchmarkResult}): TTFT, TPOT = (E2E −
+ * TTFT)/(output tokens − 1), ITL (every gap, pooled), E2E, with {@code vllm bench serve}'s
+ * definitions; failures by kind (HTTP status, error event, time-out, connection). Against llmemu
+ * the result also carries the engine's own per-request timing (queue, prefill, decode, preemptions)
+ * and the server's queue and KV-cache usage over time, sampled from {@code /metrics}.
+ *
+ * <p><b>Threads.</b> Each request in flight holds one thread reading its stream (OkHttp's blocking
+ * I/O), with a small stack: thousands of concurrent streams are fine. A {@code LoadTest} is a
+ * mutable builder: configure it on one thread, then {@link #run()} it (as often as you like).
+ *
+ * <p><b>Reports.</b> Every run writes {@code <name>.json} ({@code vllm bench serve --save-result}
+ * keys) and {@code <name>.png} (latency CDFs, server state over time) under {@code
+ * target/llmemu-reports} (or {@code -Dllmemu.reports.dir}); inside a test that uses
+ * {@code @EmulatedVllm} or {@code EmulatedVllmExtension} it also publishes JUnit report entries.
  */
 public final class LoadTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long THREAD_STACK_BYTES = 256 * 1024;
+  private static final int PRESTARTED_THREADS = 2048;
+  // The names of ArrivalProcess's factories: "poisson(20.0/s)", "gamma(8.0/s, burstiness=0.5)".
+  private static final Pattern RATE =
+      Pattern.compile(
+          "(poisson|gamma|constant)\\(([0-9.Ee+-]+)/s(?:, burstiness=([0-9.Ee+-]+))?\\)");
 
   private final String baseUrl;
   private @Nullable String apiKey;
   private Endpoint endpoint = Endpoint.COMPLETIONS;
   private @Nullable String model;
-  private @Nullable ArrivalProcess arrivals = ArrivalProcess.allAtOnce();
-  private int concurrency;
+  private ArrivalProcess arrivals = ArrivalProcess.allAtOnce();
+  private int closedLoopClients;
+  private int maxConcurrency;
   private int requests = 100;
   private @Nullable Duration duration;
+  private LengthPairDistribution lengths =
+      LengthPairDistribution.independent(
+          LengthDistribution.fixed(256), LengthDistribution.fixed(128));
   private LengthDistribution promptLength = LengthDistribution.fixed(256);
   private LengthDistribution outputLength = LengthDistribution.fixed(128);
+  private @Nullable List<LengthPair> lengthList;
   private @Nullable List<String> prompts;
   private boolean ignoreEos = true;
   private int warmup;
@@ -73,24 +119,38 @@ public final class LoadTest {
   private @Nullable Slo slo;
   private long seed;
   private Duration metricsInterval = Duration.ofMillis(200);
-  private String label = "llmemu";
+  private String label = "load";
+  private final Map<String, String> headers = new LinkedHashMap<>();
+  private IntFunction<Map<String, String>> requestHeaders = i -> Map.of();
+  private boolean report = true;
+  private @Nullable Path reportDirectory;
 
   private LoadTest(String baseUrl) {
     Objects.requireNonNull(baseUrl, "baseUrl");
-    this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    this.baseUrl = b.endsWith("/v1") ? b.substring(0, b.length() - 3) : b;
   }
 
-  /** A load test against the server at {@code baseUrl} (its root, not {@code /v1}). */
+  /**
+   * A load test against the server at {@code baseUrl}: its root ({@code http://host:8000}); an
+   * OpenAI base URL ending in {@code /v1} is accepted too.
+   */
   public static LoadTest against(String baseUrl) {
     return new LoadTest(baseUrl);
   }
 
-  /** Sends {@code Authorization: Bearer <key>}. */
-  public LoadTest apiKey(@Nullable String key) {
-    apiKey = key;
+  /** A load test against {@code server} (an injected or hand-built {@link EmulatedVllmServer}). */
+  public static LoadTest against(EmulatedVllmServer server) {
+    return new LoadTest(server.baseUrl());
+  }
+
+  /** Sends {@code Authorization: Bearer <key>} (servers started with {@code --api-key}). */
+  public LoadTest apiKey(String key) {
+    apiKey = Objects.requireNonNull(key, "key");
     return this;
   }
 
+  /** Completions (default) or chat completions, with {@code vllm bench serve}'s payloads. */
   public LoadTest endpoint(Endpoint value) {
     endpoint = Objects.requireNonNull(value, "endpoint");
     return this;
@@ -103,36 +163,38 @@ public final class LoadTest {
   }
 
   /**
-   * Open loop: request {@code i} is sent at the process's i-th arrival time, whatever the server
-   * does. Combine with {@link #maxConcurrency} to cap requests in flight, as {@code vllm bench
-   * serve --max-concurrency}.
+   * Open loop (the default, with every request at once): request {@code i} is sent at the process's
+   * i-th arrival time, whatever the server does. Combine with {@link #maxConcurrency} to cap
+   * requests in flight.
    */
   public LoadTest openLoop(ArrivalProcess process) {
     arrivals = Objects.requireNonNull(process, "process");
+    closedLoopClients = 0;
     return this;
   }
 
-  /** Closed loop: {@code inFlight} clients, each sending its next request when one finishes. */
-  public LoadTest closedLoop(int inFlight) {
-    if (inFlight < 1) {
-      throw new IllegalArgumentException(
-          "closed-loop concurrency must be at least 1, got " + inFlight);
+  /** Closed loop: {@code clients} clients, each sending its next request when one finishes. */
+  public LoadTest closedLoop(int clients) {
+    if (clients < 1) {
+      throw new IllegalArgumentException("closed loop needs at least 1 client, got " + clients);
     }
-    arrivals = null;
-    concurrency = inFlight;
+    closedLoopClients = clients;
     return this;
   }
 
-  /** Caps requests in flight in open loop (0: no cap). */
+  /**
+   * Open loop only: at most this many requests in flight (0, the default: no cap), as {@code vllm
+   * bench serve --max-concurrency}.
+   */
   public LoadTest maxConcurrency(int value) {
     if (value < 0) {
       throw new IllegalArgumentException("max concurrency must not be negative, got " + value);
     }
-    concurrency = value;
+    maxConcurrency = value;
     return this;
   }
 
-  /** How many requests to send (default 100). */
+  /** How many requests to send at most (default 100), warm-up not included. */
   public LoadTest requests(int count) {
     if (count < 1) {
       throw new IllegalArgumentException("request count must be at least 1, got " + count);
@@ -141,7 +203,10 @@ public final class LoadTest {
     return this;
   }
 
-  /** Stops sending new requests this long after the start; requests in flight finish. */
+  /**
+   * Stops sending new requests this long after the start, even if fewer than {@link #requests} were
+   * sent; requests in flight finish.
+   */
   public LoadTest duration(Duration value) {
     Objects.requireNonNull(value, "duration");
     if (value.isNegative() || value.isZero()) {
@@ -151,20 +216,50 @@ public final class LoadTest {
     return this;
   }
 
-  /** Prompt lengths in tokens (default 256). */
+  /** Prompt lengths in tokens (default 256), drawn independently of output lengths. */
   public LoadTest promptLength(LengthDistribution value) {
     promptLength = Objects.requireNonNull(value, "promptLength");
-    prompts = null;
+    lengths = LengthPairDistribution.independent(promptLength, outputLength);
+    lengthList = null;
     return this;
   }
 
-  /** {@code max_tokens} of each request (default 128). */
+  /** {@code max_tokens} of each request (default 128), drawn independently of prompt lengths. */
   public LoadTest outputLength(LengthDistribution value) {
     outputLength = Objects.requireNonNull(value, "outputLength");
+    lengths = LengthPairDistribution.independent(promptLength, outputLength);
+    lengthList = null;
     return this;
   }
 
-  /** Your own prompts, used in turn instead of generated ones. */
+  /**
+   * Prompt and output lengths drawn as pairs, e.g. {@link ShareGptLengths#pairs()} (synthetic
+   * ShareGPT-like lengths) or {@link LengthPairDistribution#choice(List)}.
+   */
+  public LoadTest lengths(LengthPairDistribution value) {
+    lengths = Objects.requireNonNull(value, "lengths");
+    lengthList = null;
+    return this;
+  }
+
+  /**
+   * Your own request shapes, used in order: request {@code i} gets {@code pairs.get(i % size)}
+   * (replaying a trace). For a random draw from the list use {@link
+   * LengthPairDistribution#choice(List)}.
+   */
+  public LoadTest lengths(List<LengthPair> pairs) {
+    if (pairs.isEmpty()) {
+      throw new IllegalArgumentException("length pairs must not be empty");
+    }
+    lengthList = List.copyOf(pairs);
+    return this;
+  }
+
+  /**
+   * Your own prompts, used in order ({@code prompts.get(i % size)}) instead of generated ones;
+   * output lengths still come from the length settings. Prompt token counts are then the server's
+   * ({@code usage.prompt_tokens}).
+   */
   public LoadTest prompts(List<String> value) {
     if (value.isEmpty()) {
       throw new IllegalArgumentException("prompts must not be empty");
@@ -173,13 +268,19 @@ public final class LoadTest {
     return this;
   }
 
-  /** Whether requests set {@code ignore_eos} (default true: outputs are exactly max_tokens). */
+  /**
+   * Whether requests set {@code ignore_eos} (default true: outputs are exactly {@code max_tokens},
+   * as with {@code vllm bench serve --ignore-eos}).
+   */
   public LoadTest ignoreEos(boolean value) {
     ignoreEos = value;
     return this;
   }
 
-  /** Requests sent and discarded before the measured run. */
+  /**
+   * Requests sent before the measured run (up to 8 at a time, shaped as the run's), to warm up
+   * connections, JIT and caches; they are not in the result (default 0).
+   */
   public LoadTest warmup(int count) {
     if (count < 0) {
       throw new IllegalArgumentException("warm-up count must not be negative, got " + count);
@@ -188,13 +289,17 @@ public final class LoadTest {
     return this;
   }
 
-  /** A request that takes longer fails with a time-out (default 5 minutes). */
+  /** A request that takes longer fails with a {@code TIMEOUT} error (default 5 minutes). */
   public LoadTest requestTimeout(Duration value) {
-    requestTimeout = Objects.requireNonNull(value, "requestTimeout");
+    Objects.requireNonNull(value, "requestTimeout");
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException("request timeout must be positive, got " + value);
+    }
+    requestTimeout = value;
     return this;
   }
 
-  /** The SLO for {@code request_goodput} and attainment in the result. */
+  /** The SLO for {@code request_goodput} and SLO attainment in the result and its report. */
   public LoadTest slo(Slo value) {
     slo = Objects.requireNonNull(value, "slo");
     return this;
@@ -206,100 +311,221 @@ public final class LoadTest {
     return this;
   }
 
-  /** How often to sample the server's {@code /metrics} (default 200 ms; zero disables). */
+  /** How often to sample the server's {@code /metrics} (default 200 ms; zero: never). */
   public LoadTest metricsInterval(Duration value) {
-    metricsInterval = Objects.requireNonNull(value, "metricsInterval");
+    Objects.requireNonNull(value, "metricsInterval");
+    if (value.isNegative()) {
+      throw new IllegalArgumentException("metrics interval must not be negative, got " + value);
+    }
+    metricsInterval = value;
     return this;
   }
 
-  /** A name for the run, used in reports. */
+  /** A name for the run, used in descriptions, report file names and report entries. */
   public LoadTest label(String value) {
     label = Objects.requireNonNull(value, "label");
     return this;
   }
 
-  /** Runs the load test, blocking until every request has finished or timed out. */
+  /**
+   * A header sent with every request, e.g. llmemu's fault injection: {@code
+   * header("X-Llmemu-Drop-After-Tokens", "3")}.
+   */
+  public LoadTest header(String name, String value) {
+    headers.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+    return this;
+  }
+
+  /**
+   * Headers for request {@code i} (added to {@link #header}'s), e.g. to fail every tenth one:
+   * {@code requestHeaders(i -> i % 10 == 0 ? Map.of("X-Llmemu-Error-Status", "503") : Map.of())}.
+   */
+  public LoadTest requestHeaders(IntFunction<Map<String, String>> value) {
+    requestHeaders = Objects.requireNonNull(value, "requestHeaders");
+    return this;
+  }
+
+  /** Whether {@link #run()} writes its report files (default true). */
+  public LoadTest report(boolean value) {
+    report = value;
+    return this;
+  }
+
+  /** Where report files go (default {@code -Dllmemu.reports.dir}, else target/llmemu-reports). */
+  public LoadTest reportDirectory(Path value) {
+    reportDirectory = Objects.requireNonNull(value, "reportDirectory");
+    return this;
+  }
+
+  /**
+   * Runs the load, blocking until every request has finished, failed or timed out.
+   *
+   * @throws IllegalStateException if the server cannot be reached to find its model
+   */
   public BenchmarkResult run() {
-    OkHttpClient client = client();
+    Config c = snapshot();
+    OkHttpClient client = client(c);
     try {
-      String modelName = model != null ? model : firstModel(client);
-      SplittableRandom random = new SplittableRandom(seed);
-      String runId = "llmemu-load-" + Long.toHexString(random.nextLong() & 0xFFFFFFFFL);
-      List<Shape> shapes = shapes(requests, random.split());
-      if (warmup > 0) {
-        List<Shape> warm = shapes(warmup, random.split());
-        runClosed(
-            client,
-            modelName,
-            warm,
-            runId + "-warmup",
-            Math.min(warmup, 8),
-            System.nanoTime(),
-            null);
+      String modelName = c.model != null ? c.model : firstModel(client, c);
+      // Unique per run, so that the server's timing of an earlier run is never taken for this one.
+      String runId = "llmemu-" + UUID.randomUUID().toString().substring(0, 8);
+      if (c.warmup > 0) {
+        // Warm-up shapes come from another stream, so the measured requests do not change.
+        Config w = c.forWarmup();
+        int clients = Math.min(w.requests, 8);
+        runClosed(client, w, modelName, runId + "w", clients, pool(clients), System.nanoTime());
       }
+      // Threads are started before the clock: dispatching a request is then a hand-over.
+      int inFlight =
+          c.closedLoopClients > 0
+              ? c.closedLoopClients
+              : c.maxConcurrency > 0 ? Math.min(c.maxConcurrency, c.requests) : c.requests;
+      ThreadPoolExecutor pool = pool(Math.min(inFlight, PRESTARTED_THREADS));
       Instant startedAt = Instant.now();
       long start = System.nanoTime();
-      List<RequestRecord> records;
-      List<MetricsSample> samples = List.of();
       MetricsScraper scraper =
-          metricsInterval.isZero()
+          c.metricsInterval.isZero()
               ? null
-              : new MetricsScraper(client, baseUrl, metricsInterval, start);
+              : new MetricsScraper(client, baseUrl, c.metricsInterval, start);
+      List<RequestRecord> records;
+      long end;
+      List<MetricsSample> samples = List.of();
       try {
-        long deadline = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
         records =
-            arrivals == null
-                ? runClosed(client, modelName, shapes, runId, concurrency, start, deadline)
-                : runOpen(client, modelName, shapes, runId, start, deadline, random.split());
+            c.closedLoopClients > 0
+                ? runClosed(client, c, modelName, runId, c.closedLoopClients, pool, start)
+                : runOpen(client, c, modelName, runId, pool, start);
+        end = System.nanoTime();
       } finally {
         if (scraper != null) {
           scraper.close();
           samples = scraper.samples();
         }
       }
-      long end = start;
-      for (RequestRecord r : records) {
-        Duration e2e = r.e2eLatency();
-        long finish = r.start().toNanos() + (e2e == null ? 0 : e2e.toNanos());
-        end = Math.max(end, start + finish);
-      }
-      records = attachServerTimings(client, runId, records);
+      records = attachServerTimings(client, c, runId, records);
       BenchmarkResult result =
           new BenchmarkResult(
-              description(modelName),
+              description(c, modelName),
               startedAt,
               Duration.ofNanos(end - start),
               records,
               samples,
-              settings(modelName),
-              slo);
-      LoadReports.finished(result, label);
+              settings(c, modelName),
+              c.slo);
+      if (c.report) {
+        LoadReports.finished(result, c.label, c.reportDirectory);
+      }
       return result;
     } finally {
+      client.dispatcher().cancelAll();
       client.dispatcher().executorService().shutdown();
       client.connectionPool().evictAll();
     }
   }
 
-  private OkHttpClient client() {
+  /** An immutable copy of the settings, so a run is not affected by later builder calls. */
+  private Config snapshot() {
+    return new Config(
+        apiKey,
+        endpoint,
+        model,
+        arrivals,
+        closedLoopClients,
+        maxConcurrency,
+        requests,
+        duration,
+        lengths,
+        lengthList,
+        prompts,
+        ignoreEos,
+        warmup,
+        requestTimeout,
+        slo,
+        seed,
+        metricsInterval,
+        label,
+        Map.copyOf(headers),
+        requestHeaders,
+        report,
+        reportDirectory,
+        0);
+  }
+
+  private record Config(
+      @Nullable String apiKey,
+      Endpoint endpoint,
+      @Nullable String model,
+      ArrivalProcess arrivals,
+      int closedLoopClients,
+      int maxConcurrency,
+      int requests,
+      @Nullable Duration duration,
+      LengthPairDistribution lengths,
+      @Nullable List<LengthPair> lengthList,
+      @Nullable List<String> prompts,
+      boolean ignoreEos,
+      int warmup,
+      Duration requestTimeout,
+      @Nullable Slo slo,
+      long seed,
+      Duration metricsInterval,
+      String label,
+      Map<String, String> headers,
+      IntFunction<Map<String, String>> requestHeaders,
+      boolean report,
+      @Nullable Path reportDirectory,
+      long shapeStream) {
+
+    Config forWarmup() {
+      return new Config(
+          apiKey,
+          endpoint,
+          model,
+          arrivals,
+          closedLoopClients,
+          maxConcurrency,
+          warmup,
+          null,
+          lengths,
+          lengthList,
+          prompts,
+          ignoreEos,
+          0,
+          requestTimeout,
+          slo,
+          seed,
+          metricsInterval,
+          label,
+          headers,
+          i -> Map.of(),
+          false,
+          reportDirectory,
+          1);
+    }
+
+    @Nullable Long deadline(long start) {
+      return duration == null ? null : start + duration.toNanos();
+    }
+  }
+
+  private static OkHttpClient client(Config c) {
     Dispatcher dispatcher = new Dispatcher();
-    dispatcher.setMaxRequests(100_000);
-    dispatcher.setMaxRequestsPerHost(100_000);
+    dispatcher.setMaxRequests(Integer.MAX_VALUE);
+    dispatcher.setMaxRequestsPerHost(Integer.MAX_VALUE);
     return new OkHttpClient.Builder()
         .dispatcher(dispatcher)
-        .connectionPool(
-            new ConnectionPool(Math.max(16, Math.min(requests, 2048)), 1, TimeUnit.MINUTES))
+        .connectionPool(new ConnectionPool(Math.min(c.requests, 4096), 1, TimeUnit.MINUTES))
         .connectTimeout(Duration.ofSeconds(10))
-        .readTimeout(requestTimeout)
-        .callTimeout(requestTimeout)
+        .readTimeout(c.requestTimeout)
+        .callTimeout(c.requestTimeout)
         .retryOnConnectionFailure(false)
         .build();
   }
 
-  private String firstModel(OkHttpClient client) {
+  private String firstModel(OkHttpClient client, Config c) {
     Request.Builder rb = new Request.Builder().url(baseUrl + "/v1/models");
-    if (apiKey != null) {
-      rb.header("Authorization", "Bearer " + apiKey);
+    if (c.apiKey != null) {
+      rb.header("Authorization", "Bearer " + c.apiKey);
     }
     try (Response response = client.newCall(rb.build()).execute()) {
       if (!response.isSuccessful()) {
@@ -308,12 +534,13 @@ public final class LoadTest {
                 + baseUrl
                 + "/v1/models answered "
                 + response.code()
-                + "; set the model with model(...)");
+                + "; set the model with LoadTest.model(...)"
+                + (response.code() == 401 ? " and the key with apiKey(...)" : ""));
       }
       JsonNode data = JSON.readTree(response.body().string()).path("data");
       if (!data.isArray() || data.isEmpty()) {
         throw new IllegalStateException(
-            baseUrl + "/v1/models lists no model; set it with model(...)");
+            baseUrl + "/v1/models lists no model; set it with LoadTest.model(...)");
       }
       return data.get(0).path("id").asText();
     } catch (IOException e) {
@@ -322,39 +549,47 @@ public final class LoadTest {
     }
   }
 
-  /** Prompt text and lengths of each request, drawn from the seed. */
+  /** Prompt text and lengths of one request. */
   private record Shape(String prompt, int promptTokens, int maxTokens) {}
 
-  private List<Shape> shapes(int count, SplittableRandom random) {
-    SyntheticVocabulary vocab = SyntheticVocabulary.get();
-    List<Shape> out = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      int maxTokens = outputLength.sample(random);
-      if (prompts != null) {
-        String p = prompts.get(i % prompts.size());
-        out.add(new Shape(p, 0, maxTokens));
-        continue;
-      }
-      int length = promptLength.sample(random);
-      StringBuilder text = new StringBuilder(length * 6);
-      for (int k = 0; k < length; k++) {
-        String word = vocab.textOf(vocab.wordToken(random.nextInt(vocab.size())));
-        text.append(word);
-      }
-      out.add(new Shape(text.toString(), length, maxTokens));
+  /** Request {@code i}'s shape: a pure function of the seed, the stream and {@code i}. */
+  private static Shape shape(Config c, int i) {
+    SplittableRandom random = new SplittableRandom(mix(c.seed, c.shapeStream, i));
+    LengthPair lengths =
+        c.lengthList != null ? c.lengthList.get(i % c.lengthList.size()) : c.lengths.sample(random);
+    if (c.prompts != null) {
+      return new Shape(c.prompts.get(i % c.prompts.size()), -1, lengths.output());
     }
-    return out;
+    SyntheticVocabulary vocab = SyntheticVocabulary.get();
+    StringBuilder text = new StringBuilder(lengths.prompt() * 7);
+    for (int k = 0; k < lengths.prompt(); k++) {
+      text.append(vocab.textOf(vocab.wordToken(random.nextInt(vocab.size()))));
+    }
+    return new Shape(text.toString(), lengths.prompt(), lengths.output());
+  }
+
+  private static long mix(long seed, long stream, int index) {
+    long z = seed * 0x9E3779B97F4A7C15L + stream * 0xC2B2AE3D27D4EB4FL + index;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   private RequestRecord send(
-      OkHttpClient client, String modelName, Shape shape, int index, String runId, long start) {
+      OkHttpClient client, Config c, String modelName, int index, String runId, long start) {
+    Shape shape = shape(c, index);
     String body =
-        StreamedRequest.body(endpoint, modelName, shape.prompt, shape.maxTokens, ignoreEos);
+        StreamedRequest.body(c.endpoint, modelName, shape.prompt, shape.maxTokens, c.ignoreEos);
+    Map<String, String> h = new LinkedHashMap<>(c.headers);
+    h.putAll(c.requestHeaders.apply(index));
+    if (c.apiKey != null) {
+      h.put("Authorization", "Bearer " + c.apiKey);
+    }
     return StreamedRequest.send(
         client,
         baseUrl,
-        apiKey,
-        endpoint,
+        h,
+        c.endpoint,
         body,
         index,
         runId + "-" + index,
@@ -364,88 +599,102 @@ public final class LoadTest {
 
   private List<RequestRecord> runOpen(
       OkHttpClient client,
+      Config c,
       String modelName,
-      List<Shape> shapes,
       String runId,
-      long start,
-      long deadline,
-      SplittableRandom random) {
-    ArrivalProcess process = Objects.requireNonNull(arrivals);
-    long[] at = process.arrivalsNanos(shapes.size(), random);
-    ExecutorService pool = Executors.newCachedThreadPool(daemon("llmemu-load"));
-    Semaphore gate = concurrency > 0 ? new Semaphore(concurrency) : null;
-    List<Future<RequestRecord>> futures = new ArrayList<>();
+      ExecutorService pool,
+      long start) {
+    long[] at = c.arrivals.arrivalsNanos(c.requests, new SplittableRandom(mix(c.seed, 2, 0)));
+    Long deadline = c.deadline(start);
+    AtomicReferenceArray<RequestRecord> results = new AtomicReferenceArray<>(c.requests);
+    java.util.concurrent.Semaphore gate =
+        c.maxConcurrency > 0 ? new java.util.concurrent.Semaphore(c.maxConcurrency) : null;
+    int sent = 0;
+    CountDownLatch done = new CountDownLatch(c.requests);
     try {
-      for (int i = 0; i < shapes.size(); i++) {
+      for (int i = 0; i < c.requests; i++) {
         long sendAt = start + at[i];
-        if (sendAt > deadline) {
+        if (deadline != null && sendAt - deadline > 0) {
           break;
         }
         for (long wait = sendAt - System.nanoTime(); wait > 0; wait = sendAt - System.nanoTime()) {
           LockSupport.parkNanos(wait);
+          checkInterrupted(client);
         }
         if (gate != null) {
-          gate.acquireUninterruptibly();
+          acquire(gate, client);
+          if (deadline != null && System.nanoTime() - deadline > 0) {
+            gate.release();
+            break;
+          }
         }
         int index = i;
-        Shape shape = shapes.get(i);
-        futures.add(
-            pool.submit(
-                () -> {
-                  try {
-                    return send(client, modelName, shape, index, runId, start);
-                  } finally {
-                    if (gate != null) {
-                      gate.release();
-                    }
-                  }
-                }));
+        pool.execute(
+            () -> {
+              try {
+                results.set(index, send(client, c, modelName, index, runId, start));
+              } finally {
+                if (gate != null) {
+                  gate.release();
+                }
+                done.countDown();
+              }
+            });
+        sent++;
       }
-      return collect(futures);
+      for (int i = sent; i < c.requests; i++) {
+        done.countDown();
+      }
+      await(done, client);
     } finally {
       pool.shutdownNow();
     }
+    return collect(results, sent);
   }
 
   private List<RequestRecord> runClosed(
       OkHttpClient client,
+      Config c,
       String modelName,
-      List<Shape> shapes,
       String runId,
-      int inFlight,
-      long start,
-      @Nullable Long deadline) {
-    int workers = Math.max(1, inFlight);
-    ExecutorService pool = Executors.newFixedThreadPool(workers, daemon("llmemu-load"));
+      int clients,
+      ExecutorService pool,
+      long start) {
+    Long deadline = c.deadline(start);
+    AtomicReferenceArray<RequestRecord> results = new AtomicReferenceArray<>(c.requests);
     AtomicInteger next = new AtomicInteger();
-    RequestRecord[] results = new RequestRecord[shapes.size()];
-    List<Future<?>> futures = new ArrayList<>();
-    long stopAt = deadline == null ? Long.MAX_VALUE : deadline;
+    AtomicInteger sent = new AtomicInteger();
+    int workers = Math.min(clients, c.requests);
+    CountDownLatch done = new CountDownLatch(workers);
     try {
       for (int w = 0; w < workers; w++) {
-        futures.add(
-            pool.submit(
-                () -> {
-                  for (int i = next.getAndIncrement();
-                      i < shapes.size() && System.nanoTime() < stopAt;
-                      i = next.getAndIncrement()) {
-                    results[i] = send(client, modelName, shapes.get(i), i, runId, start);
-                  }
-                }));
+        pool.execute(
+            () -> {
+              try {
+                for (int i = next.getAndIncrement();
+                    i < c.requests
+                        && (deadline == null || System.nanoTime() - deadline < 0)
+                        && !Thread.currentThread().isInterrupted();
+                    i = next.getAndIncrement()) {
+                  results.set(i, send(client, c, modelName, i, runId, start));
+                  sent.incrementAndGet();
+                }
+              } finally {
+                done.countDown();
+              }
+            });
       }
-      for (Future<?> f : futures) {
-        f.get();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("load test interrupted", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("load test worker failed", e.getCause());
+      await(done, client);
     } finally {
       pool.shutdownNow();
     }
-    List<RequestRecord> out = new ArrayList<>();
-    for (RequestRecord r : results) {
+    return collect(results, c.requests);
+  }
+
+  private static List<RequestRecord> collect(AtomicReferenceArray<RequestRecord> results, int n) {
+    List<RequestRecord> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      RequestRecord r = results.get(i);
       if (r != null) {
         out.add(r);
       }
@@ -453,46 +702,76 @@ public final class LoadTest {
     return out;
   }
 
-  private static List<RequestRecord> collect(List<Future<RequestRecord>> futures) {
-    List<RequestRecord> out = new ArrayList<>(futures.size());
-    try {
-      for (Future<RequestRecord> f : futures) {
-        out.add(f.get());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("load test interrupted", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("load test request failed", e.getCause());
-    }
-    return out;
+  /**
+   * Threads with small stacks, one per request in flight; {@code prestarted} of them wait ready,
+   * more are made as needed.
+   */
+  private static ThreadPoolExecutor pool(int prestarted) {
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory factory =
+        r -> {
+          Thread t = new Thread(null, r, "llmemu-load-" + n.incrementAndGet(), THREAD_STACK_BYTES);
+          t.setDaemon(true);
+          return t;
+        };
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            prestarted, Integer.MAX_VALUE, 10, TimeUnit.SECONDS, new SynchronousQueue<>(), factory);
+    pool.allowCoreThreadTimeOut(true);
+    pool.prestartAllCoreThreads();
+    return pool;
   }
 
-  /** Adds the engine's per-request timing when the server is llmemu (its /llmemu/requests). */
-  private List<RequestRecord> attachServerTimings(
-      OkHttpClient client, String runId, List<RequestRecord> records) {
-    Map<String, ServerTiming> timings = new HashMap<>();
-    Request.Builder rb =
-        new Request.Builder().url(baseUrl + "/llmemu/requests?prefix=" + runId + "-");
-    if (apiKey != null) {
-      rb.header("Authorization", "Bearer " + apiKey);
+  private static void acquire(java.util.concurrent.Semaphore gate, OkHttpClient client) {
+    try {
+      gate.acquire();
+    } catch (InterruptedException e) {
+      interrupted(client, e);
     }
-    try (Response response = client.newCall(rb.build()).execute()) {
-      if (!response.isSuccessful()) {
-        return records;
+  }
+
+  private static void await(CountDownLatch done, OkHttpClient client) {
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      interrupted(client, e);
+    }
+  }
+
+  private static void checkInterrupted(OkHttpClient client) {
+    if (Thread.currentThread().isInterrupted()) {
+      interrupted(client, new InterruptedException());
+    }
+  }
+
+  private static void interrupted(OkHttpClient client, InterruptedException e) {
+    client.dispatcher().cancelAll();
+    Thread.currentThread().interrupt();
+    throw new IllegalStateException("load test interrupted; requests in flight were cancelled", e);
+  }
+
+  /**
+   * Adds the engine's per-request timing when the server is llmemu ({@code GET /llmemu/requests}).
+   * The engine records a request just after its last token is sent, so the last few may need a
+   * moment to appear.
+   */
+  private List<RequestRecord> attachServerTimings(
+      OkHttpClient client, Config c, String runId, List<RequestRecord> records) {
+    long wanted = records.stream().filter(RequestRecord::success).count();
+    Map<String, ServerTiming> timings = new HashMap<>();
+    long giveUp = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (true) {
+      Map<String, ServerTiming> found = fetchServerTimings(client, c, runId);
+      if (found == null) {
+        return records; // not llmemu: client-side numbers stand alone
       }
-      for (JsonNode n : JSON.readTree(response.body().string()).path("data")) {
-        timings.put(
-            n.path("request_id").asText(),
-            new ServerTiming(
-                millis(n.path("queue_time_ms").asDouble()),
-                millis(n.path("prefill_time_ms").asDouble()),
-                millis(n.path("decode_time_ms").asDouble()),
-                n.path("preemptions").asInt(),
-                n.path("cached_tokens").asInt()));
+      timings = found;
+      long matched =
+          records.stream().filter(r -> r.success() && found.containsKey(r.requestId())).count();
+      if (matched >= wanted || System.nanoTime() - giveUp > 0) {
+        break;
       }
-    } catch (IOException | RuntimeException e) {
-      return records; // not an llmemu server, or it is gone: client-side numbers stand alone
+      LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
     }
     List<RequestRecord> out = new ArrayList<>(records.size());
     for (RequestRecord r : records) {
@@ -501,50 +780,99 @@ public final class LoadTest {
     return out;
   }
 
+  private @Nullable Map<String, ServerTiming> fetchServerTimings(
+      OkHttpClient client, Config c, String runId) {
+    Request.Builder rb =
+        new Request.Builder().url(baseUrl + "/llmemu/requests?prefix=" + runId + "-");
+    if (c.apiKey != null) {
+      rb.header("Authorization", "Bearer " + c.apiKey);
+    }
+    try (Response response = client.newCall(rb.build()).execute()) {
+      if (!response.isSuccessful()) {
+        return null;
+      }
+      Map<String, ServerTiming> timings = new HashMap<>();
+      for (JsonNode n : JSON.readTree(response.body().string()).path("data")) {
+        if (n.path("prompt_index").asInt() != 0 || n.path("choice").asInt() != 0) {
+          continue;
+        }
+        timings.put(
+            n.path("request_id").asText(),
+            new ServerTiming(
+                millis(n.path("queue_time_ms").asDouble()),
+                millis(n.path("prefill_time_ms").asDouble()),
+                millis(n.path("decode_time_ms").asDouble()),
+                n.path("preemptions").asInt(),
+                n.path("prompt_tokens").asInt(),
+                n.path("cached_tokens").asInt()));
+      }
+      return timings;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
   private static Duration millis(double ms) {
     return Duration.ofNanos(Math.round(ms * 1e6));
   }
 
-  private String description(String modelName) {
-    String load = arrivals == null ? "closed loop x" + concurrency : "open loop " + arrivals;
-    return label
+  private String description(Config c, String modelName) {
+    String load =
+        c.closedLoopClients > 0
+            ? "closed loop, " + c.closedLoopClients + " clients"
+            : "open loop " + c.arrivals + (c.maxConcurrency > 0 ? " max " + c.maxConcurrency : "");
+    return c.label
         + ": "
-        + requests
+        + c.requests
         + " "
-        + endpoint.name().toLowerCase(java.util.Locale.ROOT)
+        + c.endpoint.name().toLowerCase(Locale.ROOT)
         + " requests to "
         + modelName
         + " at "
         + baseUrl
         + ", "
         + load
-        + (prompts != null ? ", user prompts" : ", prompts " + promptLength)
-        + ", outputs "
-        + outputLength
-        + (duration != null ? ", for at most " + duration : "");
+        + ", "
+        + (c.lengthList != null ? c.lengthList.size() + " given length pairs" : c.lengths)
+        + (c.prompts != null ? ", given prompts" : "")
+        + (c.duration != null ? ", for at most " + c.duration : "");
   }
 
-  private Map<String, Object> settings(String modelName) {
+  private Map<String, Object> settings(Config c, String modelName) {
     Map<String, Object> s = new LinkedHashMap<>();
-    s.put("label", label);
-    s.put("backend", "openai" + (endpoint == Endpoint.CHAT ? "-chat" : ""));
-    s.put("endpoint_type", endpoint.path());
+    s.put("backend", c.endpoint == Endpoint.CHAT ? "openai-chat" : "openai");
+    s.put("endpoint_type", c.endpoint == Endpoint.CHAT ? "openai-chat" : "openai");
+    s.put("label", c.label);
     s.put("model_id", modelName);
-    s.put("base_url", baseUrl);
-    s.put("num_prompts", requests);
-    s.put("arrivals", arrivals == null ? "closed-loop" : arrivals.toString());
-    s.put("max_concurrency", concurrency == 0 ? null : concurrency);
-    s.put("ignore_eos", ignoreEos);
-    s.put("seed", seed);
+    s.put("tokenizer_id", null);
+    s.put("num_prompts", c.requests);
+    Matcher m = RATE.matcher(c.arrivals.toString());
+    boolean rated = c.closedLoopClients == 0 && m.matches();
+    boolean infinite = c.closedLoopClients > 0 || c.arrivals.toString().equals("all-at-once");
+    // vllm bench's request_rate; null for an arrival process of your own
+    s.put(
+        "request_rate",
+        infinite ? (Object) "inf" : rated ? (Object) Double.parseDouble(m.group(2)) : null);
+    Double burstiness = 1.0; // vllm bench's default, and Poisson's
+    if (rated && m.group(1).equals("gamma")) {
+      burstiness = Double.parseDouble(m.group(3));
+    } else if (rated && m.group(1).equals("constant")) {
+      burstiness = null; // evenly spaced: not a gamma process
+    }
+    s.put("burstiness", burstiness);
+    s.put(
+        "max_concurrency",
+        c.closedLoopClients > 0
+            ? (Object) c.closedLoopClients
+            : c.maxConcurrency > 0 ? (Object) c.maxConcurrency : null);
+    s.put("llmemu_base_url", baseUrl);
+    s.put("llmemu_endpoint", c.endpoint.path());
+    s.put("llmemu_arrivals", c.closedLoopClients > 0 ? "closed loop" : c.arrivals.toString());
+    s.put("llmemu_lengths", c.lengthList != null ? "given list" : c.lengths.toString());
+    s.put("llmemu_ignore_eos", c.ignoreEos);
+    s.put("llmemu_warmup", c.warmup);
+    s.put("llmemu_duration_limit_s", c.duration == null ? null : c.duration.toNanos() / 1e9);
+    s.put("llmemu_seed", c.seed);
     return s;
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

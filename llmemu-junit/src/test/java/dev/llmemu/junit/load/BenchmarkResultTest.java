@@ -25,7 +25,6 @@ class BenchmarkResultTest {
         ofMillis(startMs),
         100,
         outputTokens,
-        true,
         200,
         null,
         ofMillis(ttftMs),
@@ -41,9 +40,8 @@ class BenchmarkResultTest {
         ofMillis(startMs),
         100,
         0,
-        false,
         500,
-        "HTTP 500: boom",
+        new RequestError(RequestError.Kind.HTTP_STATUS, "HTTP 500: boom"),
         null,
         new long[0],
         null,
@@ -127,6 +125,15 @@ class BenchmarkResultTest {
     assertThat((double) json.get("mean_ttft_ms"))
         .isCloseTo((50 + 150 + 50 + 80) / 4.0, within(1e-9));
     assertThat(json.get("output_lens")).isEqualTo(List.of(4, 2, 3, 1, 0));
+    // as vllm bench: a failed request has TTFT and latency 0, no gaps, and its error
+    assertThat(json.get("ttfts")).isEqualTo(List.of(0.05, 0.15, 0.05, 0.08, 0.0));
+    assertThat(json.get("latencies")).isEqualTo(List.of(0.08, 0.16, 0.13, 0.08, 0.0));
+    assertThat((List<?>) json.get("itls")).last().isEqualTo(List.of());
+    assertThat(json.get("errors"))
+        .isEqualTo(List.of("", "", "", "", "HTTP_STATUS: HTTP 500: boom"));
+    assertThat(json.get("llmemu_error_counts")).isEqualTo(Map.of(RequestError.Kind.HTTP_STATUS, 1));
+    assertThat(json.get("llmemu_slo_attainment")).isEqualTo(0.4);
+    assertThat(json).doesNotContainKey("llmemu_server_queue_times");
   }
 
   @Test

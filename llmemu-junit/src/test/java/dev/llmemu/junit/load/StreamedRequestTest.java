@@ -33,7 +33,7 @@ class StreamedRequestTest {
     return StreamedRequest.send(
         client,
         url.substring(0, url.length() - 1),
-        null,
+        java.util.Map.of(),
         endpoint,
         "{}",
         0,
@@ -90,7 +90,7 @@ class StreamedRequestTest {
                 + "data: [DONE]\n\n"));
     RequestRecord r = send(Endpoint.COMPLETIONS);
     assertThat(r.success()).isFalse();
-    assertThat(r.error()).isEqualTo("in-band error: boom");
+    assertThat(r.error()).isEqualTo(new RequestError(RequestError.Kind.STREAM_ERROR, "boom"));
     assertThat(r.e2eLatency()).isNull();
   }
 
@@ -101,11 +101,16 @@ class StreamedRequestTest {
     RequestRecord rejected = send(Endpoint.COMPLETIONS);
     assertThat(rejected.success()).isFalse();
     assertThat(rejected.status()).isEqualTo(429);
-    assertThat(rejected.error()).startsWith("HTTP 429: ");
+    assertThat(rejected.error())
+        .isEqualTo(
+            new RequestError(
+                RequestError.Kind.HTTP_STATUS, "HTTP 429: {\"error\":{\"message\":\"busy\"}}"));
 
     server.enqueue(sse("data: {\"choices\":[{\"text\":\" a\"}]}\n\n"));
     RequestRecord truncated = send(Endpoint.COMPLETIONS);
     assertThat(truncated.success()).isFalse();
-    assertThat(truncated.error()).isEqualTo("stream ended without data: [DONE]");
+    assertThat(truncated.error())
+        .isEqualTo(
+            new RequestError(RequestError.Kind.CONNECTION, "stream ended without data: [DONE]"));
   }
 }

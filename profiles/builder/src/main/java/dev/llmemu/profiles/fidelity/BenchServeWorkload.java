@@ -2,6 +2,8 @@ package dev.llmemu.profiles.fidelity;
 
 import dev.llmemu.engine.RequestSpec;
 import dev.llmemu.engine.workload.ArrivalProcess;
+import dev.llmemu.engine.workload.LengthPair;
+import dev.llmemu.engine.workload.ShareGptLengths;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +21,7 @@ public final class BenchServeWorkload {
   public enum Dataset {
     /** {@code --dataset-name random}: uniform lengths around input/output len with range ratio. */
     RANDOM,
-    /** {@link ShareGptLike}: synthetic ShareGPT-like lengths. */
+    /** {@link ShareGptLengths}: synthetic ShareGPT-like lengths (matched to published means). */
     SHAREGPT_LIKE,
     /** Azure LLM inference trace 2023, conversation (via Vidur, ../shared/data). */
     SPLITWISE_CONV,
@@ -101,7 +103,8 @@ public final class BenchServeWorkload {
       }
       case SHAREGPT_LIKE -> {
         for (int i = 0; i < n; i++) {
-          out[i] = ShareGptLike.sample(random);
+          LengthPair pair = ShareGptLengths.sample(random);
+          out[i] = new int[] {pair.prompt(), pair.output()};
         }
       }
       case SPLITWISE_CONV, SPLITWISE_CODE -> {

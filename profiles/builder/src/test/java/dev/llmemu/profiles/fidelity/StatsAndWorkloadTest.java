@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.llmemu.engine.RequestSpec;
+import dev.llmemu.engine.workload.LengthPair;
+import dev.llmemu.engine.workload.ShareGptLengths;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -27,12 +29,12 @@ class StatsAndWorkloadTest {
     double output = 0;
     int n = 100_000;
     for (int i = 0; i < n; i++) {
-      int[] s = ShareGptLike.sample(random);
-      assertThat(s[0]).isBetween(4, 1024);
-      assertThat(s[1]).isGreaterThanOrEqualTo(4);
-      assertThat(s[0] + s[1]).isLessThanOrEqualTo(2048);
-      prompt += s[0];
-      output += s[1];
+      LengthPair s = ShareGptLengths.sample(random);
+      assertThat(s.prompt()).isBetween(4, 1024);
+      assertThat(s.output()).isGreaterThanOrEqualTo(4);
+      assertThat(s.prompt() + s.output()).isLessThanOrEqualTo(2048);
+      prompt += s.prompt();
+      output += s.output();
     }
     assertThat(prompt / n).isCloseTo(229.7, within(229.7 * 0.03));
     assertThat(output / n).isCloseTo(203.1, within(203.1 * 0.03));
