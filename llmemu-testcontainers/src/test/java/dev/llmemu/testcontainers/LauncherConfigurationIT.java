@@ -41,11 +41,12 @@ class LauncherConfigurationIT {
                 finishedWithFailure(
                     instanceOf(ExtensionConfigurationException.class),
                     message(
-                        "@EmulatedVllm not configured correctly: llmemu serve: error:"
+                        "@EmulatedVllm on RefusedFlagTestCases not configured correctly:"
+                            + " llmemu serve: error:"
                             + " max_num_seqs must be positive, got 0 (the "
                             + TestImages.llmemu()
                             + " container exited at start-up; serve flags: [--seed, 0,"
-                            + " --max-num-seqs, 0])"))));
+                            + " --max-num-seqs, 0])."))));
     results.testEvents().assertStatistics(stats -> stats.started(0));
   }
 

@@ -49,7 +49,7 @@ public interface EmulatedVllmServer extends AutoCloseable {
    * server.
    */
   static EmulatedVllmServer remote(String baseUrl) {
-    return new RemoteVllmServer(baseUrl, () -> {});
+    return new RemoteVllmServer(baseUrl, null, () -> {});
   }
 
   /**
@@ -57,7 +57,16 @@ public interface EmulatedVllmServer extends AutoCloseable {
    * is closed.
    */
   static EmulatedVllmServer remote(String baseUrl, Runnable onClose) {
-    return new RemoteVllmServer(baseUrl, onClose);
+    return new RemoteVllmServer(baseUrl, null, onClose);
+  }
+
+  /**
+   * As {@link #remote(String, Runnable)}, for a server started with {@code --api-key}: the handle
+   * sends {@code Authorization: Bearer <apiKey>} on its own calls (llmemu requires the key on
+   * {@code /llmemu/...} as on {@code /v1}).
+   */
+  static EmulatedVllmServer remote(String baseUrl, @Nullable String apiKey, Runnable onClose) {
+    return new RemoteVllmServer(baseUrl, apiKey, onClose);
   }
 
   /**

@@ -38,7 +38,10 @@ final class RemoteVllmServer implements EmulatedVllmServer {
   private long lastSeen = -1;
   private volatile @Nullable List<String> modelNames;
 
-  RemoteVllmServer(String baseUrl, Runnable onClose) {
+  private final @Nullable String apiKey;
+
+  RemoteVllmServer(String baseUrl, @Nullable String apiKey, Runnable onClose) {
+    this.apiKey = apiKey;
     Objects.requireNonNull(baseUrl, "baseUrl");
     String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     if (b.endsWith("/v1")) {
@@ -300,6 +303,9 @@ final class RemoteVllmServer implements EmulatedVllmServer {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) {
+    if (apiKey != null) {
+      request.header("Authorization", "Bearer " + apiKey);
+    }
     try {
       return http.send(
           request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());

@@ -9,6 +9,7 @@ import dev.llmemu.testcontainers.LlmemuContainer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 import org.testcontainers.containers.ContainerLaunchException;
@@ -55,7 +56,22 @@ public final class ContainerServerLauncher implements ServerLauncher {
       container.stop();
       throw e;
     }
-    return EmulatedVllmServer.remote(container.getBaseUrl(), container::stop);
+    return EmulatedVllmServer.remote(container.getBaseUrl(), apiKey(spec), container::stop);
+  }
+
+  /** The first {@code --api-key} among the serve flags: the handle needs it for its own calls. */
+  static @Nullable String apiKey(ServerSpec spec) {
+    List<String> args = spec.args();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (a.equals("--api-key") && i + 1 < args.size()) {
+        return args.get(i + 1);
+      }
+      if (a.startsWith("--api-key=")) {
+        return a.substring("--api-key=".length());
+      }
+    }
+    return null;
   }
 
   /** The container for one replica of {@code spec}, configured but not started. */
