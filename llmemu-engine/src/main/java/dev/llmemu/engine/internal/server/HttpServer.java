@@ -931,14 +931,7 @@ public final class HttpServer implements AutoCloseable {
     private ByteBuf tokenization(Incoming in, boolean tokenize) {
       JsonNode body = jsonBody(in);
       PyErrors errors = new PyErrors();
-      if (!body.isObject()) {
-        errors.add(
-            "model_attributes_type",
-            List.of(),
-            "Input should be a valid dictionary or object to extract fields from",
-            body);
-        throw errors.toApiError();
-      }
+      errors.requireObject(body);
       Fields f = new Fields(body, errors);
       String model = f.string("model");
       ByteBuf out = java.util.Objects.requireNonNull(ctx).alloc().buffer(256);
@@ -1121,14 +1114,7 @@ public final class HttpServer implements AutoCloseable {
     private void reconfigure(Incoming in) {
       JsonNode body = jsonBody(in);
       PyErrors errors = new PyErrors();
-      if (!body.isObject()) {
-        errors.add(
-            "model_attributes_type",
-            List.of(),
-            "Input should be a valid dictionary or object to extract fields from",
-            body);
-        throw errors.toApiError();
-      }
+      errors.requireObject(body);
       Fields f = new Fields(body, errors);
       Double scale = f.number("time_scale");
       Double rate = f.number("failure_rate");

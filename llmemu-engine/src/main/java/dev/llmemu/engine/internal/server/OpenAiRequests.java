@@ -127,14 +127,7 @@ final class OpenAiRequests {
 
   static GenerationRequest completion(JsonNode body, int maxNumSeqs) {
     PyErrors errors = new PyErrors(COMPLETION_FIELDS);
-    if (!body.isObject()) {
-      errors.add(
-          "model_attributes_type",
-          List.of(),
-          "Input should be a valid dictionary or object to extract fields from",
-          body);
-      throw errors.toApiError();
-    }
+    errors.requireObject(body);
     Fields f = new Fields(body, errors);
     GenerationRequest r = new GenerationRequest(GenerationRequest.Kind.COMPLETION);
     common(f, r);
@@ -259,14 +252,7 @@ final class OpenAiRequests {
 
   static GenerationRequest chat(JsonNode body, int maxNumSeqs) {
     PyErrors errors = new PyErrors(CHAT_FIELDS);
-    if (!body.isObject()) {
-      errors.add(
-          "model_attributes_type",
-          List.of(),
-          "Input should be a valid dictionary or object to extract fields from",
-          body);
-      throw errors.toApiError();
-    }
+    errors.requireObject(body);
     Fields f = new Fields(body, errors);
     GenerationRequest r = new GenerationRequest(GenerationRequest.Kind.CHAT);
     common(f, r);

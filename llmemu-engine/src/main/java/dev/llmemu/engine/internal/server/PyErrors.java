@@ -22,6 +22,21 @@ final class PyErrors {
   private @Nullable String valueError;
   private @Nullable String param;
 
+  /**
+   * Fails with pydantic's error if the body is not a JSON object (the first check of every request
+   * model).
+   */
+  void requireObject(JsonNode body) {
+    if (!body.isObject()) {
+      add(
+          "model_attributes_type",
+          List.of(),
+          "Input should be a valid dictionary or object to extract fields from",
+          body);
+      throw toApiError();
+    }
+  }
+
   PyErrors() {
     this(List.of());
   }
