@@ -48,7 +48,7 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
    * @throws AssertionError if the result is null
    */
   public LatencyAssert ttft() {
-    return latency(actual.ttft(), RequestRecord::ttft, "slowest requests");
+    return latency(actual.ttft(), RequestRecord::ttft, "slowest requests", true);
   }
 
   /**
@@ -58,7 +58,7 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
    * @throws AssertionError if the result is null
    */
   public LatencyAssert tpot() {
-    return latency(actual.tpot(), RequestRecord::tpot, "slowest requests");
+    return latency(actual.tpot(), RequestRecord::tpot, "slowest requests", false);
   }
 
   /**
@@ -68,7 +68,7 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
    * @throws AssertionError if the result is null
    */
   public LatencyAssert itl() {
-    return latency(actual.itl(), BenchmarkResultAssert::largestGap, "largest gaps");
+    return latency(actual.itl(), BenchmarkResultAssert::largestGap, "largest gaps", false);
   }
 
   /**
@@ -77,7 +77,7 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
    * @throws AssertionError if the result is null
    */
   public LatencyAssert e2eLatency() {
-    return latency(actual.e2eLatency(), RequestRecord::e2eLatency, "slowest requests");
+    return latency(actual.e2eLatency(), RequestRecord::e2eLatency, "slowest requests", false);
   }
 
   /**
@@ -90,7 +90,8 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
     return latency(
         actual.serverQueueTime(),
         r -> r.server() == null ? null : r.server().queueTime(),
-        "longest queued");
+        "longest queued",
+        false);
   }
 
   private static @Nullable Duration largestGap(RequestRecord r) {
@@ -105,13 +106,16 @@ public class BenchmarkResultAssert extends AbstractAssert<BenchmarkResultAssert,
   }
 
   private LatencyAssert latency(
-      LatencyDistribution d, Function<RequestRecord, @Nullable Duration> metric, String worst) {
+      LatencyDistribution d,
+      Function<RequestRecord, @Nullable Duration> metric,
+      String worst,
+      boolean ttftBreakdown) {
     isNotNull();
     LatencyAssert a =
         softly == null
             ? new LatencyAssert(d)
             : softly.proxy(LatencyAssert.class, LatencyDistribution.class, d);
-    return a.context(actual.description(), actual.requests(), metric, worst, softly);
+    return a.context(actual.description(), actual.requests(), metric, worst, ttftBreakdown, softly);
   }
 
   /** Output tokens per second over the run. */

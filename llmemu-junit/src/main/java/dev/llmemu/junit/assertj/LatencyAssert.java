@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * A failure shows the whole distribution and the slowest requests, with the server's view of them
- * (queue time, prefill, preemptions) when the server is llmemu.
+ * (queue time, prefill, preemptions) when the server is llmemu; for TTFT, a last line says where
+ * their time to first token went (queued in the engine, prefill, or outside the engine) and names
+ * the largest share.
  *
  * @since 0.1.0
  */
@@ -34,6 +36,7 @@ public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribu
   private List<RequestRecord> requests = List.of();
   private Function<RequestRecord, @Nullable Duration> metric = r -> null;
   private String worst = "slowest requests";
+  private boolean ttftBreakdown;
   @Nullable SoftAssertionsProvider softly;
 
   public LatencyAssert(LatencyDistribution actual) {
@@ -45,11 +48,13 @@ public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribu
       List<RequestRecord> requests,
       Function<RequestRecord, @Nullable Duration> metric,
       String worst,
+      boolean ttftBreakdown,
       @Nullable SoftAssertionsProvider softly) {
     this.run = run;
     this.requests = requests;
     this.metric = metric;
     this.worst = worst;
+    this.ttftBreakdown = ttftBreakdown;
     this.softly = softly;
     return this;
   }
@@ -190,8 +195,55 @@ public class LatencyAssert extends AbstractAssert<LatencyAssert, LatencyDistribu
                   s.cachedTokens()));
         }
       }
+      if (ttftBreakdown) {
+        d.append(whereTheTimeWent(slowest));
+      }
     }
     return d.toString();
+  }
+
+  /**
+   * For TTFT: how the listed requests' time to first token splits between the engine's queue, its
+   * prefill, and everything outside the engine (the network, HTTP, a service in front of it), with
+   * the largest share named. Empty when none of them has the engine's view.
+   */
+  private static String whereTheTimeWent(List<RequestRecord> slowest) {
+    long ttft = 0;
+    long queued = 0;
+    long prefill = 0;
+    int n = 0;
+    for (RequestRecord r : slowest) {
+      ServerTiming s = r.server();
+      Duration t = r.ttft();
+      if (s != null && t != null) {
+        ttft += t.toNanos();
+        queued += s.queueTime().toNanos();
+        prefill += s.prefillTime().toNanos();
+        n++;
+      }
+    }
+    if (n == 0 || ttft <= 0) {
+      return "";
+    }
+    // The engine's clock and the client's differ slightly: the shares are of the larger total.
+    long outside = Math.max(0, ttft - queued - prefill);
+    double total = Math.max(ttft, queued + prefill);
+    double q = queued / total;
+    double p = prefill / total;
+    double o = outside / total;
+    String most =
+        q >= p && q >= o
+            ? "mostly queueing in the engine"
+            : p >= o ? "mostly prefill" : "mostly outside the engine";
+    return String.format(
+        Locale.ROOT,
+        "%n  where %s time to first token went: %.0f%% queued in the engine, %.0f%% prefill,"
+            + " %.0f%% outside the engine (network, HTTP, services in front of it): %s",
+        n == 1 ? "its" : "their",
+        q * 100,
+        p * 100,
+        o * 100,
+        most);
   }
 
   private static String trim(double p) {

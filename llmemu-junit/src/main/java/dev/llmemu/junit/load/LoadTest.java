@@ -124,11 +124,16 @@ public final class LoadTest {
   private IntFunction<Map<String, String>> requestHeaders = i -> Map.of();
   private boolean report = true;
   private @Nullable Path reportDirectory;
+  private @Nullable String upstream;
 
   private LoadTest(String baseUrl) {
-    Objects.requireNonNull(baseUrl, "baseUrl");
-    String b = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-    this.baseUrl = b.endsWith("/v1") ? b.substring(0, b.length() - 3) : b;
+    this.baseUrl = root(Objects.requireNonNull(baseUrl, "baseUrl"));
+  }
+
+  /** A server's root: without a trailing slash or {@code /v1}. */
+  private static String root(String url) {
+    String b = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    return b.endsWith("/v1") ? b.substring(0, b.length() - 3) : b;
   }
 
   /**
@@ -142,6 +147,29 @@ public final class LoadTest {
   /** A load test against {@code server} (an injected or hand-built {@link EmulatedVllmServer}). */
   public static LoadTest against(EmulatedVllmServer server) {
     return new LoadTest(server.baseUrl());
+  }
+
+  /**
+   * The llmemu server behind the target, when the target is your own service in front of it (a chat
+   * backend, a gateway) that speaks the OpenAI streaming format: the engine's per-request timing
+   * ({@code GET /llmemu/requests}) and the {@code /metrics} timeline are then read from this server
+   * instead of the target, so that a failed latency assertion still shows how long each request
+   * queued in the engine. Requests are matched by their {@code X-Request-Id}, which the service
+   * must pass on to the server (as it would for tracing); a request it does not pass on has no
+   * server timing. The server's own calls carry no API key.
+   *
+   * <pre>{@code
+   * LoadTest.against(myService.baseUrl()).upstream(vllm).endpoint(Endpoint.CHAT)...
+   * }</pre>
+   */
+  public LoadTest upstream(EmulatedVllmServer server) {
+    return upstream(server.baseUrl());
+  }
+
+  /** As {@link #upstream(EmulatedVllmServer)}, for the server at {@code baseUrl}. */
+  public LoadTest upstream(String baseUrl) {
+    upstream = root(Objects.requireNonNull(baseUrl, "baseUrl"));
+    return this;
   }
 
   /** Sends {@code Authorization: Bearer <key>} (servers started with {@code --api-key}). */
@@ -386,7 +414,7 @@ public final class LoadTest {
       MetricsScraper scraper =
           c.metricsInterval.isZero()
               ? null
-              : new MetricsScraper(client, baseUrl, c.metricsInterval, start);
+              : new MetricsScraper(client, c.observed(baseUrl), c.metricsInterval, start);
       List<RequestRecord> records;
       long end;
       List<MetricsSample> samples = List.of();
@@ -448,6 +476,7 @@ public final class LoadTest {
         requestHeaders,
         report,
         reportDirectory,
+        upstream,
         0);
   }
 
@@ -474,7 +503,13 @@ public final class LoadTest {
       IntFunction<Map<String, String>> requestHeaders,
       boolean report,
       @Nullable Path reportDirectory,
+      @Nullable String upstream,
       long shapeStream) {
+
+    /** Where the engine's timing and metrics are read: the upstream server, else the target. */
+    String observed(String target) {
+      return upstream != null ? upstream : target;
+    }
 
     Config forWarmup() {
       return new Config(
@@ -500,6 +535,7 @@ public final class LoadTest {
           i -> Map.of(),
           false,
           reportDirectory,
+          upstream,
           1);
     }
 
@@ -783,8 +819,8 @@ public final class LoadTest {
   private @Nullable Map<String, ServerTiming> fetchServerTimings(
       OkHttpClient client, Config c, String runId) {
     Request.Builder rb =
-        new Request.Builder().url(baseUrl + "/llmemu/requests?prefix=" + runId + "-");
-    if (c.apiKey != null) {
+        new Request.Builder().url(c.observed(baseUrl) + "/llmemu/requests?prefix=" + runId + "-");
+    if (c.apiKey != null && c.upstream == null) {
       rb.header("Authorization", "Bearer " + c.apiKey);
     }
     try (Response response = client.newCall(rb.build()).execute()) {
@@ -830,6 +866,7 @@ public final class LoadTest {
         + modelName
         + " at "
         + baseUrl
+        + (c.upstream != null ? " (in front of " + c.upstream + ")" : "")
         + ", "
         + load
         + ", "
@@ -866,6 +903,7 @@ public final class LoadTest {
             ? (Object) c.closedLoopClients
             : c.maxConcurrency > 0 ? (Object) c.maxConcurrency : null);
     s.put("llmemu_base_url", baseUrl);
+    s.put("llmemu_upstream", c.upstream);
     s.put("llmemu_endpoint", c.endpoint.path());
     s.put("llmemu_arrivals", c.closedLoopClients > 0 ? "closed loop" : c.arrivals.toString());
     s.put("llmemu_lengths", c.lengthList != null ? "given list" : c.lengths.toString());

@@ -104,11 +104,53 @@ class BenchmarkResultAssertTest {
                 + "    #8 r8: 90.0 ms\n"
                 + "    #7 r7: 80.0 ms\n"
                 + "    #6 r6: 70.0 ms\n"
-                + "    #5 r5: 60.0 ms] \n"
+                + "    #5 r5: 60.0 ms\n"
+                + "  where its time to first token went: 90% queued in the engine, 10% prefill, 0%"
+                + " outside the engine (network, HTTP, services in front of it): mostly queueing in"
+                + " the engine] \n"
                 + "Expecting actual:\n"
                 + "  99.1 ms\n"
                 + "to be less than:\n"
                 + "  50.0 ms ");
+  }
+
+  @Test
+  void aTtftFailureSaysWhereTheTimeToFirstTokenWent() {
+    List<RequestRecord> records = new ArrayList<>();
+    // two slow ones: 100 ms each, of which 10 ms queued and 20 ms prefill: 70% outside the engine
+    for (int i = 0; i < 2; i++) {
+      records.add(
+          ok(i, 100)
+              .withServer(new ServerTiming(ofMillis(10), ofMillis(20), ofMillis(50), 0, 50, 0)));
+    }
+    records.add(ok(2, 10)); // no engine view: not counted
+    BenchmarkResult outside =
+        new BenchmarkResult(
+            "cold", Instant.EPOCH, Duration.ofSeconds(1), records, List.of(), Map.of(), null);
+
+    assertThatThrownBy(() -> assertThat(outside).ttft().max().isLessThan(ofMillis(50)))
+        .hasMessageContaining(
+            "\n  where their time to first token went: 10% queued in the engine, 20% prefill, 70%"
+                + " outside the engine (network, HTTP, services in front of it): mostly outside"
+                + " the engine]");
+
+    RequestRecord longPrompt =
+        ok(0, 100).withServer(new ServerTiming(ofMillis(5), ofMillis(90), ofMillis(50), 0, 50, 0));
+    BenchmarkResult prefill =
+        new BenchmarkResult(
+            "long prompts",
+            Instant.EPOCH,
+            Duration.ofSeconds(1),
+            List.of(longPrompt),
+            List.of(),
+            Map.of(),
+            null);
+    assertThatThrownBy(() -> assertThat(prefill).ttft().max().isLessThan(ofMillis(50)))
+        .hasMessageContaining("5% queued in the engine, 90% prefill, 5% outside")
+        .hasMessageContaining(": mostly prefill]");
+    // only TTFT gets the line
+    assertThatThrownBy(() -> assertThat(prefill).e2eLatency().max().isLessThan(ofMillis(50)))
+        .hasMessageNotContaining("where its time");
   }
 
   @Test

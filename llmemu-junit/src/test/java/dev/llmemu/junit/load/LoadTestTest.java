@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import dev.llmemu.engine.server.EmulatedVllmServer;
 import dev.llmemu.engine.server.RecordedRequest;
 import dev.llmemu.engine.workload.ArrivalProcess;
@@ -13,11 +14,19 @@ import dev.llmemu.engine.workload.LengthDistribution;
 import dev.llmemu.engine.workload.LengthPair;
 import dev.llmemu.engine.workload.ShareGptLengths;
 import dev.llmemu.junit.EmulatedVllm;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -328,6 +337,75 @@ class LoadTestTest {
     assertThat(result.peakRunningRequests()).isGreaterThan(0);
     assertThat(result.peakKvCacheUsage()).isGreaterThan(0);
     assertThat(result.toVllmBenchJson()).containsKey("llmemu_metrics_timeline");
+  }
+
+  @Test
+  @DisplayName("through a service in front of llmemu, the engine's view comes from upstream(...)")
+  void upstream(EmulatedVllmServer vllm) throws IOException {
+    HttpServer service = forwardingService(vllm);
+    try {
+      String serviceUrl = "http://127.0.0.1:" + service.getAddress().getPort();
+      LoadTest load =
+          LoadTest.against(serviceUrl)
+              .reportDirectory(reports)
+              .endpoint(Endpoint.CHAT)
+              .model(vllm.servedModelName())
+              .requests(6)
+              .outputLength(LengthDistribution.fixed(4));
+
+      BenchmarkResult alone = load.metricsInterval(Duration.ZERO).run();
+      BenchmarkResult observed =
+          load.upstream(vllm.openAiBaseUrl()).metricsInterval(Duration.ofMillis(10)).run();
+
+      assertThat(alone).hasNoErrors();
+      assertThat(alone.hasServerTimings()).isFalse(); // the service has no /llmemu/requests
+      assertThat(observed).hasNoErrors();
+      assertThat(observed.requests()).allSatisfy(r -> assertThat(r.server()).isNotNull());
+      assertThat(observed.metricsTimeline()).isNotEmpty();
+      assertThat(observed.description())
+          .contains("at " + serviceUrl + " (in front of " + vllm.baseUrl() + ")");
+      assertThat(observed.toVllmBenchJson())
+          .containsEntry("llmemu_base_url", serviceUrl)
+          .containsEntry("llmemu_upstream", vllm.baseUrl());
+    } finally {
+      service.stop(0);
+    }
+  }
+
+  /** A service that passes chat requests on to {@code vllm}, X-Request-Id included, and streams. */
+  private static HttpServer forwardingService(EmulatedVllmServer vllm) throws IOException {
+    HttpClient http = HttpClient.newHttpClient();
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext(
+        "/v1/chat/completions",
+        exchange -> {
+          try (exchange) {
+            HttpRequest request =
+                HttpRequest.newBuilder(URI.create(vllm.url("/v1/chat/completions")))
+                    .header("Content-Type", "application/json")
+                    .header("X-Request-Id", exchange.getRequestHeaders().getFirst("X-Request-Id"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofByteArray(
+                            exchange.getRequestBody().readAllBytes()))
+                    .build();
+            HttpResponse<InputStream> response =
+                http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(response.statusCode(), 0);
+            try (InputStream in = response.body()) {
+              byte[] buffer = new byte[8192];
+              for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                exchange.getResponseBody().write(buffer, 0, n);
+                exchange.getResponseBody().flush();
+              }
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    server.start();
+    return server;
   }
 
   @Test
