@@ -2,6 +2,7 @@ package dev.llmemu.engine;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
@@ -18,12 +19,37 @@ public interface StepLatencyModel {
   /** Duration of the step in nanoseconds; must be positive when the batch has tokens. */
   long stepNanos(StepBatch batch, RandomGenerator random);
 
+  /**
+   * The expected duration of a step with this composition, in nanoseconds: the step without its
+   * run-to-run jitter, for predictions made outside the engine (a router estimating where a request
+   * would finish first, a capacity estimate). Deterministic, and safe to call from any thread when
+   * {@link #stepNanos} is (the bundled profiles' models are).
+   *
+   * <p>The default averages 64 draws of {@link #stepNanos} from a generator with a fixed seed,
+   * which suits any model; the bundled kernel profiles and {@link #constant} and {@link #linear}
+   * answer their exact jitter-free value instead.
+   */
+  default long meanNanos(StepBatch batch) {
+    int draws = 64;
+    RandomGenerator random = new SplittableRandom(0x5DEECE66DL);
+    long sum = 0;
+    for (int i = 0; i < draws; i++) {
+      sum += stepNanos(batch, random);
+    }
+    return Math.round(sum / (double) draws);
+  }
+
   /** Every step takes {@code step}, whatever it computes: handy for tests and load benchmarks. */
   static StepLatencyModel constant(Duration step) {
     long nanos = positive(step, "step");
     return new StepLatencyModel() {
       @Override
       public long stepNanos(StepBatch batch, RandomGenerator random) {
+        return nanos;
+      }
+
+      @Override
+      public long meanNanos(StepBatch batch) {
         return nanos;
       }
 
@@ -45,6 +71,11 @@ public interface StepLatencyModel {
     return new StepLatencyModel() {
       @Override
       public long stepNanos(StepBatch batch, RandomGenerator random) {
+        return meanNanos(batch);
+      }
+
+      @Override
+      public long meanNanos(StepBatch batch) {
         return b + t * batch.totalTokens() + r * batch.numRequests();
       }
 

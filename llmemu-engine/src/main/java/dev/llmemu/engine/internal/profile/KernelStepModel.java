@@ -165,6 +165,15 @@ public final class KernelStepModel implements StepLatencyModel {
     return attention;
   }
 
+  /** {@link #meanMicros} in nanoseconds, rounded as {@link #stepNanos} rounds. */
+  @Override
+  public long meanNanos(StepBatch batch) {
+    if (batch.totalTokens() <= 0) {
+      return 0;
+    }
+    return Math.max(1, Math.round(meanMicros(batch) * 1000.0));
+  }
+
   /** Mean step period without jitter, in microseconds: for checks and static-batch estimates. */
   public double meanMicros(StepBatch batch) {
     int tokens = batch.totalTokens();

@@ -20,6 +20,7 @@ class KernelStepModelTest {
     // 2 decodes of mean KV 512: tokens 2 (a graph size) -> 1000; LM head 100; decode attention
     // bilinear between batch 1 (60) and 8 (410) at 1/7 -> 110; overhead 100 + 2 x 10 = 120.
     assertThat(nanos(TestBatch.decode(2, 512))).isEqualTo(1_330_000L);
+    assertThat(model.meanNanos(TestBatch.decode(2, 512))).isEqualTo(1_330_000L);
   }
 
   @Test
