@@ -564,7 +564,10 @@ public final class Main implements Runnable {
       name = "health",
       mixinStandardHelpOptions = true,
       versionProvider = Main.Version.class,
-      description = "Exit 0 if the server at HOST:PORT answers GET /health with 200, else 1.")
+      description = {
+        "Exit 0 if the server at HOST:PORT answers GET /health with 200, else 1.",
+        "With --wait, keep asking until it does, for a server starting in the background."
+      })
   static final class Health implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -589,32 +592,55 @@ public final class Main implements Runnable {
         description = "Give up after this long. Default: ${DEFAULT-VALUE}.")
     String timeout = "5s";
 
+    @Option(
+        names = "--wait",
+        paramLabel = "DURATION",
+        defaultValue = "0s",
+        description =
+            "Keep asking every 100 ms until the server is healthy or this long has passed."
+                + " Default: ${DEFAULT-VALUE} (ask once).")
+    String wait = "0s";
+
     @Override
     public Integer call() {
       Duration t = parseDuration("--timeout", timeout);
+      long deadline = System.nanoTime() + parseDuration("--wait", wait).toNanos();
       String h = host.equals("0.0.0.0") || host.isEmpty() ? "127.0.0.1" : host;
       if (h.contains(":") && !h.startsWith("[")) {
         h = "[" + h + "]";
       }
       URI uri = URI.create("http://" + h + ":" + port + "/health");
+      HttpClient client = HttpClient.newBuilder().connectTimeout(t).build();
       try {
-        HttpClient client = HttpClient.newBuilder().connectTimeout(t).build();
-        HttpResponse<Void> res =
-            client.send(
-                HttpRequest.newBuilder(uri).timeout(t).GET().build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (res.statusCode() == 200) {
-          spec.commandLine().getOut().println(uri + ": healthy");
-          return 0;
+        while (true) {
+          String problem = problem(client, uri, t);
+          if (problem == null) {
+            spec.commandLine().getOut().println(uri + ": healthy");
+            return 0;
+          }
+          if (System.nanoTime() >= deadline) {
+            spec.commandLine().getErr().println(uri + ": " + problem);
+            return 1;
+          }
+          Thread.sleep(100);
         }
-        spec.commandLine().getErr().println(uri + ": unhealthy (HTTP " + res.statusCode() + ")");
-        return 1;
-      } catch (java.io.IOException e) {
-        spec.commandLine().getErr().println(uri + ": unreachable (" + e + ")");
-        return 1;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return 1;
+      }
+    }
+
+    /** Null if {@code GET uri} answers 200, else what went wrong. */
+    private static @Nullable String problem(HttpClient client, URI uri, Duration timeout)
+        throws InterruptedException {
+      try {
+        HttpResponse<Void> res =
+            client.send(
+                HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
+                HttpResponse.BodyHandlers.discarding());
+        return res.statusCode() == 200 ? null : "unhealthy (HTTP " + res.statusCode() + ")";
+      } catch (java.io.IOException e) {
+        return "unreachable (" + e + ")";
       }
     }
   }

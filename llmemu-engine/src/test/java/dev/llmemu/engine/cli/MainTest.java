@@ -8,6 +8,7 @@ import dev.llmemu.engine.server.EmulatedVllmServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -143,6 +144,15 @@ class MainTest {
     Result down = run("health", "--port", Integer.toString(freePort), "--timeout", "2s");
     assertThat(down.code()).isEqualTo(1);
     assertThat(down.err()).contains("unreachable");
+
+    long start = System.nanoTime();
+    Result stillDown =
+        run("health", "--port", Integer.toString(freePort), "--timeout", "1s", "--wait", "300ms");
+    assertThat(stillDown.code()).isEqualTo(1);
+    assertThat(stillDown.err()).contains("unreachable");
+    assertThat(Duration.ofNanos(System.nanoTime() - start))
+        .as("kept asking for --wait")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(300));
   }
 
   @Test
