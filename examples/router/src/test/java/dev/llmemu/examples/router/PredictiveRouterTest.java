@@ -1,6 +1,7 @@
 package dev.llmemu.examples.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.llmemu.engine.server.EmulatedVllmServer;
 import dev.llmemu.junit.EmulatedVllm;
@@ -86,11 +87,10 @@ class PredictiveRouterTest {
 
     try (RouterProxy proxy = RouterProxy.start(predictive, urls)) {
       Backend busy = proxy.backends().get(0);
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (predictive.state(busy).running().size() < BATCH) {
-        assertThat(System.nanoTime()).as("a scrape saw replica 0's batch").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      await("a scrape saw replica 0's batch")
+          .atMost(Duration.ofSeconds(20))
+          .pollInterval(Duration.ofMillis(10))
+          .until(() -> predictive.state(busy).running().size() >= BATCH);
       for (int i = 0; i < 4; i++) {
         assertThat(routeOne(proxy)).as("request %d", i).isEqualTo("1");
       }

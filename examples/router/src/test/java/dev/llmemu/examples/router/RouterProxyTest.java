@@ -2,6 +2,7 @@ package dev.llmemu.examples.router;
 
 import static dev.llmemu.junit.assertj.LlmemuAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.llmemu.engine.server.EmulatedVllmServer;
 import dev.llmemu.engine.server.RecordedRequest;
@@ -93,15 +94,18 @@ class RouterProxyTest {
       assertThat(r.statusCode()).isEqualTo(200);
       try (InputStream stream = r.body()) {
         Backend backend = proxy.backends().get(0);
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        int tokens = 0;
-        List<Backend.InFlight> inFlight = backend.inFlight();
-        while (tokens < 10 && !inFlight.isEmpty()) {
-          assertThat(System.nanoTime()).as("ten tokens streamed").isLessThan(deadline);
-          tokens = inFlight.get(0).tokens();
-          Thread.sleep(5);
-          inFlight = backend.inFlight();
-        }
+        // the request's count while it streams; -1 once it is no longer in flight
+        int tokens =
+            await("ten tokens streamed")
+                .atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(5))
+                .until(
+                    () ->
+                        backend.inFlight().stream()
+                            .mapToInt(Backend.InFlight::tokens)
+                            .findFirst()
+                            .orElse(-1),
+                    t -> t >= 10 || t < 0);
         assertThat(tokens).isBetween(10, 300);
         stream.transferTo(OutputStream.nullOutputStream());
       }
