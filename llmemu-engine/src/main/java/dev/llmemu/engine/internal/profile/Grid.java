@@ -1,11 +1,14 @@
 package dev.llmemu.engine.internal.profile;
 
-/** Interpolation over the grids of a kernel profile (linear inside, linear extrapolation above). */
-final class Grid {
+/**
+ * Interpolation over the grids of a kernel profile (linear inside, linear extrapolation above).
+ * Public for the profile builder, which looks up kernel tables on the same kind of grid.
+ */
+public final class Grid {
   private Grid() {}
 
   /** Index i with grid[i] <= x < grid[i+1], clamped to [0, n-2]; grid has at least 2 points. */
-  static int segment(double[] grid, double x) {
+  public static int segment(double[] grid, double x) {
     int lo = 0;
     int hi = grid.length - 1;
     if (x <= grid[0]) {

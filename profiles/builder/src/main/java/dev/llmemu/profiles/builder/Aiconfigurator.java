@@ -1,5 +1,6 @@
 package dev.llmemu.profiles.builder;
 
+import dev.llmemu.engine.internal.profile.Grid;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -306,11 +307,11 @@ public final class Aiconfigurator {
    * interpolation on the measured grid, linear extrapolation beyond it.
    */
   public double gemmMicros(double m, double n, double k) {
-    int a = Interp.segment(gm, m);
+    int a = Grid.segment(gm, m);
     double ta = Interp.fraction(gm, a, m);
-    int b = Interp.segment(gn, n);
+    int b = Grid.segment(gn, n);
     double tb = Interp.fraction(gn, b, n);
-    int c = Interp.segment(gk, k);
+    int c = Grid.segment(gk, k);
     double tc = Interp.fraction(gk, c, k);
     double v = 0;
     for (int da = 0; da < 2; da++) {
@@ -378,7 +379,7 @@ public final class Aiconfigurator {
     double[][] m = generationByHeads.get(r[0]);
     double b = Math.max(1, batch * r[1]);
     double s = Math.max(1, kv);
-    int i = Interp.segment(genBatch, b);
+    int i = Grid.segment(genBatch, b);
     double ti = Interp.fraction(genBatch, i, b);
     double lo = Interp.linear(genKv, m[i], s);
     double hi = Interp.linear(genKv, m[i + 1], s);

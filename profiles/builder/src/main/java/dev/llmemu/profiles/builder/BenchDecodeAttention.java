@@ -1,5 +1,6 @@
 package dev.llmemu.profiles.builder;
 
+import dev.llmemu.engine.internal.profile.Grid;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -116,7 +117,7 @@ final class BenchDecodeAttention {
       return Optional.empty();
     }
     double b = Math.max(1, batch);
-    int i = Interp.segment(t.batch(), b);
+    int i = Grid.segment(t.batch(), b);
     double ti = Interp.fraction(t.batch(), i, b);
     double lo = Interp.linear(t.kv(), t.micros()[i], Math.max(1, kv));
     double hi = Interp.linear(t.kv(), t.micros()[i + 1], Math.max(1, kv));

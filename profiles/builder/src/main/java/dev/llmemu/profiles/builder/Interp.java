@@ -1,29 +1,10 @@
 package dev.llmemu.profiles.builder;
 
+import dev.llmemu.engine.internal.profile.Grid;
+
 /** Interpolation helpers for kernel tables measured on grids. */
 final class Interp {
   private Interp() {}
-
-  /** Segment index i with grid[i] <= x < grid[i+1], clamped to [0, n-2]. */
-  static int segment(double[] grid, double x) {
-    int hi = grid.length - 1;
-    if (x <= grid[0]) {
-      return 0;
-    }
-    if (x >= grid[hi]) {
-      return hi - 1;
-    }
-    int lo = 0;
-    while (hi - lo > 1) {
-      int mid = (lo + hi) >>> 1;
-      if (grid[mid] <= x) {
-        lo = mid;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
 
   /** Fraction along segment i; 0 below the grid, beyond 1 above it (linear extrapolation). */
   static double fraction(double[] grid, int i, double x) {
@@ -38,7 +19,7 @@ final class Interp {
     if (grid.length == 1) {
       return v[0];
     }
-    int i = segment(grid, x);
+    int i = Grid.segment(grid, x);
     double t = fraction(grid, i, x);
     return v[i] + t * (v[i + 1] - v[i]);
   }
