@@ -85,32 +85,6 @@ public record EngineConfig(
     }
   }
 
-  /** The settings in sync-scheduling mode (the constructor before {@code asyncScheduling}). */
-  public EngineConfig(
-      int blockSize,
-      int numGpuBlocks,
-      int maxNumSeqs,
-      int maxNumBatchedTokens,
-      int maxModelLen,
-      int longPrefillTokenThreshold,
-      boolean enableChunkedPrefill,
-      boolean enablePrefixCaching,
-      SchedulingPolicy schedulingPolicy,
-      long seed) {
-    this(
-        blockSize,
-        numGpuBlocks,
-        maxNumSeqs,
-        maxNumBatchedTokens,
-        maxModelLen,
-        longPrefillTokenThreshold,
-        enableChunkedPrefill,
-        enablePrefixCaching,
-        schedulingPolicy,
-        seed,
-        false);
-  }
-
   private static void require(boolean ok, String name, long value, String rule) {
     if (!ok) {
       throw new IllegalArgumentException(name + " " + rule + ", got " + value);

@@ -47,47 +47,11 @@ public final class HardwareProfile {
         latencyModel,
         description,
         Duration.ZERO,
+        Duration.ZERO,
         "(in memory)",
         "custom",
         null,
         null);
-  }
-
-  /**
-   * @param frontendLatency per-request latency of vLLM's API-server process (HTTP, tokenization,
-   *     IPC, detokenization, streaming) not covered by engine steps
-   * @param source where the profile was loaded from
-   * @param format the file format and version, e.g. {@code llmemu-profile/1} or {@code llm-emu/2.0}
-   * @param provenance the profile's provenance as JSON text, if it has one
-   * @param fidelity the profile's measured fidelity as JSON text, if it has one
-   */
-  public HardwareProfile(
-      String name,
-      String gpu,
-      String model,
-      int tensorParallelSize,
-      EngineConfig engineConfig,
-      StepLatencyModel latencyModel,
-      String description,
-      Duration frontendLatency,
-      String source,
-      String format,
-      @Nullable String provenance,
-      @Nullable String fidelity) {
-    this(
-        name,
-        gpu,
-        model,
-        tensorParallelSize,
-        engineConfig,
-        latencyModel,
-        description,
-        frontendLatency,
-        Duration.ZERO,
-        source,
-        format,
-        provenance,
-        fidelity);
   }
 
   /**

@@ -150,6 +150,7 @@ final class LlmEmuPack {
         config,
         new EmpiricalStepModel(dims, widths, snap, prefill, decode, all, 0, label),
         "LLM-Emu pack " + version + " for " + modelName + " on " + gpuName + "; " + kvNote,
+        Duration.ZERO, // LLM-Emu packs have no front-end terms
         Duration.ZERO,
         r.source(),
         "llm-emu/" + version,
