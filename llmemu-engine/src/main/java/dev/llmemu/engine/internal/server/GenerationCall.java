@@ -534,11 +534,8 @@ final class GenerationCall {
         int p = promptTokens(index);
         writeUsage(g, p, 0, false);
       }
-      if (req.returnTokenIds) {
-        Json.intArray(g, "prompt_token_ids", req.prompts.get(index / req.n));
-      } else {
-        g.writeNullField("prompt_token_ids");
-      }
+      Json.intArrayOrNull(
+          g, "prompt_token_ids", req.returnTokenIds ? req.prompts.get(index / req.n) : null);
       g.writeEndObject();
       end(buf, g);
       if (req.echoContent != null && !req.echoContent.isEmpty()) {
@@ -602,11 +599,7 @@ final class GenerationCall {
       } else {
         g.writeNullField("finish_reason");
       }
-      if (req.returnTokenIds) {
-        Json.intArray(g, "token_ids", d.tokens);
-      } else {
-        g.writeNullField("token_ids");
-      }
+      Json.intArrayOrNull(g, "token_ids", req.returnTokenIds ? d.tokens : null);
       g.writeEndObject();
       g.writeEndArray();
       if (req.continuousUsage) {
@@ -652,34 +645,22 @@ final class GenerationCall {
       if (d.first && req.echo) {
         String prompt = promptText(d.index / req.n);
         text = prompt + text;
-        offsetBase = 0;
+        offsetBase = prompt.length(); // the generated text's offsets come after the echo
       }
       g.writeStringField("text", text);
       if (req.logprobs != null) {
-        writeCompletionLogprobs(
-            g,
-            d.tokens,
-            d.firstPosition,
-            offsetBase + (d.first && req.echo ? promptText(d.index / req.n).length() : 0));
+        writeCompletionLogprobs(g, d.tokens, d.firstPosition, offsetBase);
       } else {
         g.writeNullField("logprobs");
       }
-      if (d.finishReason != null) {
-        g.writeStringField("finish_reason", d.finishReason.wireName());
-      } else {
-        g.writeNullField("finish_reason");
-      }
+      Json.stringOrNull(
+          g, "finish_reason", d.finishReason != null ? d.finishReason.wireName() : null);
       Json.stopReason(g, d.finishReason != null ? d.stopReason : null);
-      if (req.returnTokenIds && d.first) {
-        Json.intArray(g, "prompt_token_ids", req.prompts.get(d.index / req.n));
-      } else {
-        g.writeNullField("prompt_token_ids");
-      }
-      if (req.returnTokenIds) {
-        Json.intArray(g, "token_ids", d.tokens);
-      } else {
-        g.writeNullField("token_ids");
-      }
+      Json.intArrayOrNull(
+          g,
+          "prompt_token_ids",
+          req.returnTokenIds && d.first ? req.prompts.get(d.index / req.n) : null);
+      Json.intArrayOrNull(g, "token_ids", req.returnTokenIds ? d.tokens : null);
       g.writeEndObject();
       g.writeEndArray();
       if (req.continuousUsage) {
@@ -769,17 +750,10 @@ final class GenerationCall {
         }
         g.writeStringField("finish_reason", finishName(c));
         Json.stopReason(g, c.stopReason);
-        if (req.returnTokenIds) {
-          Json.intArray(g, "token_ids", c.allTokens.toArray());
-        } else {
-          g.writeNullField("token_ids");
-        }
+        Json.intArrayOrNull(g, "token_ids", req.returnTokenIds ? c.allTokens.toArray() : null);
         g.writeNullField("prompt_logprobs");
-        if (req.returnTokenIds) {
-          Json.intArray(g, "prompt_token_ids", req.prompts.get(c.index / req.n));
-        } else {
-          g.writeNullField("prompt_token_ids");
-        }
+        Json.intArrayOrNull(
+            g, "prompt_token_ids", req.returnTokenIds ? req.prompts.get(c.index / req.n) : null);
         g.writeEndObject();
       }
       g.writeEndArray();
@@ -819,11 +793,7 @@ final class GenerationCall {
         }
         g.writeStringField("finish_reason", finishName(c));
         Json.stopReason(g, c.stopReason);
-        if (req.returnTokenIds) {
-          Json.intArray(g, "token_ids", c.allTokens.toArray());
-        } else {
-          g.writeNullField("token_ids");
-        }
+        Json.intArrayOrNull(g, "token_ids", req.returnTokenIds ? c.allTokens.toArray() : null);
         g.writeEndObject();
       }
       g.writeEndArray();
@@ -831,11 +801,7 @@ final class GenerationCall {
       g.writeNullField("system_fingerprint");
       writeFinalUsage(g, true);
       g.writeNullField("prompt_logprobs");
-      if (req.returnTokenIds) {
-        Json.intArray(g, "prompt_token_ids", req.prompts.get(0));
-      } else {
-        g.writeNullField("prompt_token_ids");
-      }
+      Json.intArrayOrNull(g, "prompt_token_ids", req.returnTokenIds ? req.prompts.get(0) : null);
       g.writeNullField("kv_transfer_params");
       g.writeEndObject();
     } catch (IOException e) {

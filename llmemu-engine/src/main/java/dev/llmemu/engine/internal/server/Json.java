@@ -91,6 +91,15 @@ public final class Json {
     g.writeArray(values, 0, values.length);
   }
 
+  static void intArrayOrNull(JsonGenerator g, String name, int @Nullable [] values)
+      throws IOException {
+    if (values == null) {
+      g.writeNullField(name);
+    } else {
+      intArray(g, name, values);
+    }
+  }
+
   /** vLLM's error body. */
   static void error(ByteBuf out, ApiError e) {
     try (JsonGenerator g = generator(out)) {
