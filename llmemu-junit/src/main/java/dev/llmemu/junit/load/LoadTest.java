@@ -130,6 +130,14 @@ public final class LoadTest {
     this.baseUrl = root(Objects.requireNonNull(baseUrl, "baseUrl"));
   }
 
+  private static Duration positive(Duration value, String what) {
+    Objects.requireNonNull(value, what);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive, got " + value);
+    }
+    return value;
+  }
+
   /** A server's root: without a trailing slash or {@code /v1}. */
   private static String root(String url) {
     String b = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
@@ -236,11 +244,7 @@ public final class LoadTest {
    * sent; requests in flight finish.
    */
   public LoadTest duration(Duration value) {
-    Objects.requireNonNull(value, "duration");
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException("duration must be positive, got " + value);
-    }
-    duration = value;
+    duration = positive(value, "duration");
     return this;
   }
 
@@ -319,11 +323,7 @@ public final class LoadTest {
 
   /** A request that takes longer fails with a {@code TIMEOUT} error (default 5 minutes). */
   public LoadTest requestTimeout(Duration value) {
-    Objects.requireNonNull(value, "requestTimeout");
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException("request timeout must be positive, got " + value);
-    }
-    requestTimeout = value;
+    requestTimeout = positive(value, "request timeout");
     return this;
   }
 
