@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -32,7 +33,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * Run with {@code bench/server-load.sh [itl|concurrency|startup|all]}; figures go to
- * docs/benchmarks.md ("HTTP server").
+ * docs/benchmarks.md ("HTTP server"). {@code -Dllmemu.bench.ioThreads=N} sets the server's event
+ * loops; {@code -Dllmemu.bench.isolate=true} pins the server's threads to CPU 0 and the client and
+ * the rest of the JVM to CPU 1 for the {@code itl} run (see {@link ThreadStats}).
  */
 public final class ServerLoadBenchmark {
   private ServerLoadBenchmark() {}
@@ -67,6 +70,9 @@ public final class ServerLoadBenchmark {
       default -> throw new IllegalArgumentException("unknown scenario " + what);
     }
   }
+
+  private static final int SERVER_CPU = 0;
+  private static final int CLIENT_CPU = 1;
 
   static EmulatedVllmServer server(int stepMillis, int maxNumSeqs) {
     EmulatedVllmServer.Builder b = EmulatedVllmServer.builder();
@@ -119,8 +125,13 @@ public final class ServerLoadBenchmark {
           n,
           stepMillis,
           maxTokens);
+      if (Boolean.getBoolean("llmemu.bench.isolate")) {
+        ThreadStats.isolate(SERVER_CPU, CLIENT_CPU);
+      }
+      Map<String, ThreadStats> before = ThreadStats.snapshot();
       Outcome o = drive(server, n, maxTokens, Duration.ofMinutes(3));
       report(o, maxTokens, stepMillis);
+      ThreadStats.report(before, ThreadStats.snapshot());
     }
   }
 
