@@ -82,6 +82,7 @@ public final class HttpServer implements AutoCloseable {
   private final ServerSettings settings;
   private final Engine engine;
   private final VllmMetrics metrics;
+  private final HttpMetrics httpMetrics;
   private final Faults faults;
   private final Consumer<RecordedRequest> recorder;
   private final AdminHooks admin;
@@ -107,6 +108,7 @@ public final class HttpServer implements AutoCloseable {
     this.admin = admin;
     this.engine = engine;
     this.metrics = metrics;
+    this.httpMetrics = new HttpMetrics(metrics.registry());
     this.faults = faults;
     this.recorder = recorder;
     this.readyAtNanos = System.nanoTime() + settings.readinessDelay().toNanos();
@@ -152,10 +154,12 @@ public final class HttpServer implements AutoCloseable {
                   @Override
                   protected void initChannel(SocketChannel ch) {
                     channels.add(ch);
+                    HttpMetrics.Handler measured = httpMetrics.newHandler();
                     ch.pipeline()
                         .addLast("codec", new HttpServerCodec(8192, 65536, 8192))
+                        .addLast("http-metrics", measured)
                         .addLast("aggregator", new Aggregator(settings.maxBodyBytes()))
-                        .addLast("api", new ApiHandler());
+                        .addLast("api", new ApiHandler(measured));
                   }
                 });
     offload.execute(
@@ -299,7 +303,7 @@ public final class HttpServer implements AutoCloseable {
     }
   }
 
-  private static String pathOf(String uri) {
+  static String pathOf(String uri) {
     int q = uri.indexOf('?');
     String p = q < 0 ? uri : uri.substring(0, q);
     int h = p.indexOf('#');
@@ -308,11 +312,16 @@ public final class HttpServer implements AutoCloseable {
 
   /** Per-connection handler: routes requests, one at a time (pipelined ones wait). */
   private final class ApiHandler extends ChannelInboundHandlerAdapter {
+    private final HttpMetrics.Handler measured;
     private final ArrayDeque<Incoming> queue = new ArrayDeque<>();
     private boolean busy;
     private boolean closing;
     private @Nullable GenerationCall current;
     private @Nullable ChannelHandlerContext ctx;
+
+    ApiHandler(HttpMetrics.Handler measured) {
+      this.measured = measured;
+    }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -490,6 +499,7 @@ public final class HttpServer implements AutoCloseable {
       String method = in.method();
       boolean get = method.equals("GET") || method.equals("HEAD");
       if (requiresAuth(path) && !authorized(in)) {
+        measured.skipCurrent();
         ByteBuf body = utf8("{\"error\":\"Unauthorized\"}");
         respondJson(in, HttpResponseStatus.UNAUTHORIZED, body);
         return;

@@ -304,6 +304,11 @@ public final class VllmMetrics implements EngineObserver {
     }
   }
 
+  /** The registry /metrics exposes, for the API server's own {@link HttpMetrics}. */
+  PrometheusRegistry registry() {
+    return registry;
+  }
+
   /** vLLM's {@code build_1_2_5_buckets}: 1, 2, 5, 10, 20, 50, … up to {@code max}. */
   static double[] oneTwoFiveBuckets(int max) {
     List<Double> out = new ArrayList<>();
