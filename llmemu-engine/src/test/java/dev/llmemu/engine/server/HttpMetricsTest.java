@@ -97,6 +97,47 @@ class HttpMetricsTest {
   }
 
   @Test
+  void pipelinedRequestsArePairedWithTheirOwnResponses() throws IOException {
+    String tokenize = "{\"prompt\":\"Hello, world\"}";
+    String requests =
+        post("/v1/completions", STREAMED)
+            + "GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"
+            + post("/tokenize", tokenize).replace("Host: x", "Host: x\r\nConnection: close");
+    try (EmulatedVllmServer s = TestServers.fast().start();
+        java.net.Socket socket = new java.net.Socket("127.0.0.1", s.port())) {
+      socket.getOutputStream().write(requests.getBytes(StandardCharsets.US_ASCII));
+      String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(reply).contains("data: [DONE]").contains("\"object\":\"list\"");
+
+      String text = s.metricsText();
+      for (String[] r :
+          new String[][] {
+            {"/v1/completions", "POST"}, {"/v1/models", "GET"}, {"/tokenize", "POST"}
+          }) {
+        assertThat(sample(text, "http_requests_total", r[0], r[1], "2xx")).isEqualTo(1);
+      }
+      assertThat(sample(text, "http_request_size_bytes_sum", "/v1/completions"))
+          .isEqualTo(STREAMED.length());
+      assertThat(sample(text, "http_request_size_bytes_sum", "/v1/models")).isZero();
+      assertThat(sample(text, "http_request_size_bytes_sum", "/tokenize"))
+          .isEqualTo(tokenize.length());
+      assertThat(sample(text, "http_response_size_bytes_sum", "/v1/completions")).isZero();
+      assertThat(sample(text, "http_response_size_bytes_sum", "/v1/models"))
+          .isEqualTo(utf8Length(Http.get(s, "/v1/models").body()));
+      assertThat(sample(text, "http_response_size_bytes_sum", "/tokenize")).isPositive();
+    }
+  }
+
+  private static String post(String path, String json) {
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+        + json.length()
+        + "\r\n\r\n"
+        + json;
+  }
+
+  @Test
   void requestsRefusedForTheApiKeyAreNotCounted() {
     try (EmulatedVllmServer s = TestServers.fast().apiKey("sekret").start()) {
       assertThat(Http.post(s, "/v1/completions", COMPLETION).code()).isEqualTo(401);
