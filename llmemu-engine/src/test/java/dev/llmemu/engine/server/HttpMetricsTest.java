@@ -199,6 +199,78 @@ class HttpMetricsTest {
     }
   }
 
+  @Test
+  void aCancelledNonStreamedCallCountsAsVllmAnswersIt() {
+    try (EmulatedVllmServer s =
+        TestServers.fast().latencyModel(StepLatencyModel.constant(Duration.ofMillis(5))).start()) {
+      okhttp3.Call call =
+          Http.CLIENT.newCall(
+              new Request.Builder()
+                  .url(s.url("/v1/completions"))
+                  .post(
+                      RequestBody.create(
+                          "{\"prompt\":\"Hi\",\"max_tokens\":5000}", Http.APPLICATION_JSON))
+                  .build());
+      call.enqueue(
+          new okhttp3.Callback() {
+            @Override
+            public void onFailure(okhttp3.Call c, IOException e) {}
+
+            @Override
+            public void onResponse(okhttp3.Call c, Response r) {
+              r.close();
+            }
+          });
+      await().atMost(Duration.ofSeconds(10)).until(() -> s.metrics().numRequestsRunning() == 1);
+      call.cancel();
+
+      // vLLM's with_cancellation returns None, which FastAPI answers as a 200 "null"
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sample(
+                              s.metricsText(),
+                              "http_requests_total",
+                              "/v1/completions",
+                              "POST",
+                              "2xx"))
+                      .isEqualTo(1));
+      assertThat(sample(s.metricsText(), "http_response_size_bytes_sum", "/v1/completions"))
+          .isEqualTo(4);
+    }
+  }
+
+  @Test
+  void aRequestWhoseBodyNeverArrivesCountsAsAServerError() throws IOException {
+    try (EmulatedVllmServer s = TestServers.fast().start()) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", s.port())) {
+        socket
+            .getOutputStream()
+            .write(
+                (post("/v1/completions", COMPLETION)
+                        .replace("Content-Length: " + COMPLETION.length(), "Content-Length: 1000"))
+                    .getBytes(StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          sample(
+                              s.metricsText(),
+                              "http_requests_total",
+                              "/v1/completions",
+                              "POST",
+                              "5xx"))
+                      .isEqualTo(1));
+      assertThat(sample(s.metricsText(), "http_request_size_bytes_sum", "/v1/completions"))
+          .isEqualTo(1000);
+    }
+  }
+
   private static final Pattern LINE =
       Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{([^}]*)\\})? (\\S+)$", Pattern.MULTILINE);
   private static final Pattern LABEL = Pattern.compile("(\\w+)=\"([^\"]*)\"");
