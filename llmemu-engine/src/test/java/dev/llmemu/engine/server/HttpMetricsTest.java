@@ -182,18 +182,7 @@ class HttpMetricsTest {
       call.cancel();
       res.close();
 
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          sample(
-                              s.metricsText(),
-                              "http_requests_total",
-                              "/v1/chat/completions",
-                              "POST",
-                              "2xx"))
-                      .isEqualTo(1));
+      awaitCountedOnce(s, "/v1/chat/completions", "2xx");
       assertThat(sample(s.metricsText(), "http_response_size_bytes_sum", "/v1/chat/completions"))
           .isZero();
     }
@@ -225,18 +214,7 @@ class HttpMetricsTest {
       call.cancel();
 
       // vLLM's with_cancellation returns None, which FastAPI answers as a 200 "null"
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          sample(
-                              s.metricsText(),
-                              "http_requests_total",
-                              "/v1/completions",
-                              "POST",
-                              "2xx"))
-                      .isEqualTo(1));
+      awaitCountedOnce(s, "/v1/completions", "2xx");
       assertThat(sample(s.metricsText(), "http_response_size_bytes_sum", "/v1/completions"))
           .isEqualTo(4);
     }
@@ -254,21 +232,20 @@ class HttpMetricsTest {
                     .getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
       }
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .untilAsserted(
-              () ->
-                  assertThat(
-                          sample(
-                              s.metricsText(),
-                              "http_requests_total",
-                              "/v1/completions",
-                              "POST",
-                              "5xx"))
-                      .isEqualTo(1));
+      awaitCountedOnce(s, "/v1/completions", "5xx");
       assertThat(sample(s.metricsText(), "http_request_size_bytes_sum", "/v1/completions"))
           .isEqualTo(1000);
     }
+  }
+
+  /** Waits until one POST to {@code handler} with {@code status} is counted. */
+  private static void awaitCountedOnce(EmulatedVllmServer s, String handler, String status) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(sample(s.metricsText(), "http_requests_total", handler, "POST", status))
+                    .isEqualTo(1));
   }
 
   private static final Pattern LINE =
