@@ -133,15 +133,15 @@ final class HttpMetrics {
     return matches ? path : "none";
   }
 
-  private void record(Exchange e, int status, long responseBytes, long endNanos) {
+  private void record(Exchange e, long endNanos) {
     String handler = e.handler;
     if (handler == null || e.skipped) {
       return;
     }
     double seconds = Math.max(0, endNanos - e.startNanos) / 1e9;
-    requests.labelValues(e.method, status / 100 + "xx", handler).inc();
+    requests.labelValues(e.method, e.status / 100 + "xx", handler).inc();
     requestSize.labelValues(handler).observe(e.requestBytes);
-    responseSize.labelValues(handler).observe(responseBytes);
+    responseSize.labelValues(handler).observe(e.responseBytes);
     latencyHighr.observe(seconds);
     latency.labelValues(e.method, handler).observe(seconds);
   }
@@ -222,7 +222,7 @@ final class HttpMetrics {
         }
         if (msg instanceof LastHttpContent && e.status != 0) {
           exchanges.removeFirst();
-          record(e, e.status, e.responseBytes, System.nanoTime());
+          record(e, System.nanoTime());
         }
       }
       ctx.write(msg, promise);
@@ -235,14 +235,11 @@ final class HttpMetrics {
       // whose body never arrived as a server error. Requests queued behind it never started.
       Exchange e = exchanges.pollFirst();
       if (e != null) {
-        long now = System.nanoTime();
-        if (e.status != 0) {
-          record(e, e.status, e.responseBytes, now);
-        } else if (e.bodyReceived) {
-          record(e, 200, CANCELLED_BODY_BYTES, now);
-        } else {
-          record(e, 500, 0, now);
+        if (e.status == 0) {
+          e.status = e.bodyReceived ? 200 : 500;
+          e.responseBytes = e.bodyReceived ? CANCELLED_BODY_BYTES : 0;
         }
+        record(e, System.nanoTime());
       }
       exchanges.clear();
       ctx.fireChannelInactive();
